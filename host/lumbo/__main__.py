@@ -1,0 +1,3 @@
+from lumbo.cli import main
+
+raise SystemExit(main())
