@@ -89,7 +89,8 @@ _fake_os.rename = _rename
 if _opts["flash_bytes"] is not None:
     def _used(path, _ilistdir=os.ilistdir, _stat=os.stat):
         total = 0
-        for _name, _kind, _ino, _size in _ilistdir(path):
+        for _entry in _ilistdir(path):
+            _name, _kind = _entry[0], _entry[1]
             _full = path.rstrip("/") + "/" + _name
             if _full.startswith("/.rom"):
                 continue
@@ -98,9 +99,9 @@ if _opts["flash_bytes"] is not None:
             else:
                 total += (_stat(_full)[6] + 4095) // 4096 * 4096
         return total
-    def _statvfs(path):
-        _free = max(0, _opts["flash_bytes"] - _used("/")) // 4096
-        return (4096, 4096, _opts["flash_bytes"] // 4096, _free, _free, 0, 0, 0, 0, 255)
+    def _statvfs(path, _size=_opts["flash_bytes"]):
+        _free = max(0, _size - _used("/")) // 4096
+        return (4096, 4096, _size // 4096, _free, _free, 0, 0, 0, 0, 255)
     _fake_os.statvfs = _statvfs
 sys.modules["os"] = _fake_os
 del _opts

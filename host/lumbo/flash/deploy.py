@@ -113,7 +113,7 @@ def open_board(port: str) -> SerialTransport:
         transport.enter_raw_repl(soft_reset=True)
     except serial.SerialException as exc:
         transport.close()
-        if "disconnected" in str(exc):
+        if "disconnected" in str(exc) or "reset by peer" in str(exc):
             raise FlashError(f"{port} closed as soon as it was opened: another program has the board open "
                              "(a serial monitor, mpremote, another lumbo); close it and try again") from None
         raise FlashError(f"lost the board on {port}: {exc}") from None
@@ -151,7 +151,8 @@ def board_info(transport: SerialTransport) -> dict:
     return info
 
 
-def build_files(arch: str, cache_dir: Path | None = None) -> tuple[dict[str, bytes], str]:
+def build_files(arch: str, cache_dir: Path | None = None,
+                sources: list[tuple[Path, str]] | None = None) -> tuple[dict[str, bytes], str]:
     """{board path: bytes} of the compiled firmware for `arch`, and its version string."""
     from lumbo_fw import FIRMWARE_VERSION
 
@@ -160,7 +161,7 @@ def build_files(arch: str, cache_dir: Path | None = None) -> tuple[dict[str, byt
 
         cache_dir = Path(platformdirs.user_cache_dir("lumbo")) / f"build-{arch}"
     try:
-        names = build(cache_dir, arch)
+        names = build(cache_dir, arch, sources)
     except BuildError as exc:
         raise FlashError(f"the firmware does not compile for this board:\n{exc}") from None
     files = {name: (cache_dir / name).read_bytes() for name in names}
@@ -244,12 +245,15 @@ ProgressHook = Callable[[int, int], None]
 
 
 def deploy(port: str, on_progress: ProgressHook | None = None, cache_dir: Path | None = None,
-           verify: bool = True) -> dict:
-    """Bring the board at `port` to the current firmware. Returns what was done, for the report."""
+           verify: bool = True, sources: list[tuple[Path, str]] | None = None) -> dict:
+    """Bring the board at `port` to the current firmware (or to `sources`: (file, board path) pairs).
+
+    Returns what was done, for the report.
+    """
     transport = open_board(port)
     try:
         info = board_info(transport)
-        files, version = build_files(info["arch"], cache_dir)
+        files, version = build_files(info["arch"], cache_dir, sources)
         state = _exec_json(transport, _STATE % (LOADER_FILES,))
         plan = Plan(files, version, info["arch"], state)
         result = {"version": version, "arch": info["arch"], "slot": plan.active, "sent_files": 0, "sent_bytes": 0,
