@@ -87,7 +87,7 @@ def test_an_interrupted_copy_leaves_the_previous_firmware_running(board, cache, 
         if done > total // 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(FlashError, match="interrupted.*still runs its previous firmware"):
+    with pytest.raises(FlashError, match=r"interrupted.*still runs its previous firmware"):
         deploy(board.url, on_progress=cut_halfway, cache_dir=tmp_path / "c3", sources=sources)
     assert (board.root / "lumbo" / "active").read_text() == "a"
     assert not (board.root / "lumbo" / "b" / "manifest.json").exists()
@@ -109,7 +109,7 @@ def test_a_board_whose_active_folder_is_incomplete_boots_the_other_and_says_so(b
     (half / "manifest.json").write_text(json.dumps(manifest))
     (half / "lumbo_fw" / "board.mpy").write_bytes(b"M")  # cut short
     (board.root / "lumbo" / "active").write_text("b")
-    running, safe, text = boot_report(board.url)
+    running, safe, _ = boot_report(board.url)
     assert running == first["version"]
     assert "did not finish" in safe
 
