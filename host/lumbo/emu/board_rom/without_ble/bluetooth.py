@@ -1,0 +1,3 @@
+"""On an emulated board built without Bluetooth, `import bluetooth` fails as it does on such a board."""
+
+raise ImportError("no module named 'bluetooth'")
