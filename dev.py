@@ -12,6 +12,7 @@ into .stubs/ (kept out of the environment: they would shadow the standard librar
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,6 +23,7 @@ VENV = ROOT / ".venv"
 STUBS = ROOT / ".stubs" / "esp32"
 LOCK = ROOT / "requirements.lock"
 STUBS_LOCK = ROOT / "requirements-stubs.lock"
+SYSTEM_PACKAGES = ROOT / "system-packages.txt"
 STAMP = VENV / ".lumbo-installed"
 MIN_PYTHON = (3, 11)
 
@@ -62,6 +64,29 @@ def ensure_environment() -> Path:
     return python
 
 
+def ensure_system_packages() -> None:
+    """Install the Debian packages the tests need, when they are missing and this user may."""
+    missing = []
+    for line in SYSTEM_PACKAGES.read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) == 2 and shutil.which(fields[1]) is None:
+            missing.append(fields[0])
+    if not missing:
+        return
+    can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not can_install:
+        print(f"dev.py: the tests need these Debian packages: {' '.join(missing)}; "
+              f"install them with `sudo apt-get install {' '.join(missing)}`", file=sys.stderr)
+        return
+    print(f"dev.py: installing {' '.join(missing)} with apt-get...", file=sys.stderr, flush=True)
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], cwd=ROOT, env=quiet, check=False)
+    result = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                            cwd=ROOT, env=quiet)
+    if result.returncode != 0:
+        sys.exit(f"dev.py: apt-get could not install {' '.join(missing)}")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -71,6 +96,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     env["LUMBO_STUBS_DIR"] = str(STUBS)
     if command == "test":
+        ensure_system_packages()
         args = [str(python), "-m", "pytest", *rest]
     elif command == "demo":
         args = [str(python), "-m", "lumbo", "--help", *rest]
