@@ -514,9 +514,11 @@ class Store:
         self._retry(write, "noting a response")
 
     def recent_routines(self, limit: int = 5) -> list[int]:
-        """Routines the host suggested most recently, newest first."""
+        """Routines the host showed most recently (prompts held back do not count), newest first."""
         rows = self._retry(
-            lambda: self.conn.execute("SELECT routine FROM prompts ORDER BY t_s DESC LIMIT ?", (limit,)).fetchall(),
+            lambda: self.conn.execute(
+                "SELECT routine FROM prompts WHERE shown_via NOT LIKE 'held%' ORDER BY t_s DESC LIMIT ?", (limit,)
+            ).fetchall(),
             "reading recent routines",
         )
         return [r[0] for r in rows]
