@@ -16,7 +16,7 @@ from typing import Any
 
 from lumbo import routines
 from lumbo.appdirs import private_dir
-from lumbo_shared import settings as device_settings
+from lumbo.shared import settings as device_settings
 
 NOTIFY_CHOICES = ("auto", "desktop", "terminal")
 _DURATION = re.compile(r"^(\d+)\s*(m|min|h)$")

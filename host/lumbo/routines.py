@@ -6,7 +6,7 @@ have leg symptoms, and its card carries the warning signs that mean seeing a doc
 
 from typing import NamedTuple
 
-from lumbo_shared import vocab
+from lumbo.shared import vocab
 
 
 class Routine(NamedTuple):

@@ -12,7 +12,7 @@ who reported leg symptoms; the one shown longest ago comes next. Avoided routine
 from typing import NamedTuple
 
 from lumbo import routines
-from lumbo_shared import vocab
+from lumbo.shared import vocab
 
 # A bout counts as long once it has gone half again past the 30-minute advice: the wearer has already
 # let one prompt pass.

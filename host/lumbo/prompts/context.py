@@ -3,8 +3,8 @@
 from datetime import datetime, tzinfo
 
 from lumbo.prompts.choose import Context
+from lumbo.shared import vocab
 from lumbo.store import Store
-from lumbo_shared import vocab
 
 
 def local_midnight_s(t_s: float, tz: tzinfo | None) -> float:

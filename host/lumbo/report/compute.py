@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
+from lumbo.shared import vocab
 from lumbo.store import Store
-from lumbo_shared import vocab
 
 BOUT_EDGES_MIN = (0, 10, 20, 30, 45, 60, 90)  # last bin is "90 and over"
 LONG_BOUT_S = 30 * 60

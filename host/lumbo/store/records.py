@@ -5,7 +5,7 @@ Both kinds share the device log's sequence numbers, so (device, seq) names one r
 
 from typing import NamedTuple
 
-from lumbo_shared import vocab
+from lumbo.shared import vocab
 
 STATE_COUNT = len(vocab.STATES)
 

@@ -464,6 +464,29 @@ class Store:
         )
         return [Minute(r[0], r[1], tuple(r[2:8]), r[8], r[9], r[10], r[11]) for r in rows]
 
+    def export_rows(self, start_s: float, end_s: float) -> list[tuple]:  # type: ignore[type-arg]
+        """Every record in the span with its device address, in time order, for export.
+
+        Each row: (address, "event", seq, t_s, kind, a, b) or (address, "minute", seq, t_s, *seconds_per_state,
+        tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions).
+        """
+
+        def read() -> list[tuple]:  # type: ignore[type-arg]
+            events = self.conn.execute(
+                "SELECT d.address, 'event', e.seq, e.t_s, e.kind, e.a, e.b FROM events e"
+                " JOIN devices d ON d.id = e.device_id WHERE e.t_s >= ? AND e.t_s < ?",
+                (start_s, end_s),
+            ).fetchall()
+            minutes = self.conn.execute(
+                "SELECT d.address, 'minute', m.seq, m.t_s, m.unknown_s, m.sitting_s, m.standing_s, m.walking_s,"
+                " m.lying_s, m.not_worn_s, m.tilt_mean_cdeg, m.tilt_min_cdeg, m.tilt_max_cdeg, m.transitions"
+                " FROM minutes m JOIN devices d ON d.id = m.device_id WHERE m.t_s >= ? AND m.t_s < ?",
+                (start_s, end_s),
+            ).fetchall()
+            return sorted(events + minutes, key=lambda r: (r[3], r[0], r[2]))
+
+        return self._retry(read, "reading records for export")
+
     def time_span(self) -> tuple[int, int] | None:
         """(first, last) t_s over all records, or None for an empty log."""
         row = self._retry(
