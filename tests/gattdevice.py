@@ -76,7 +76,8 @@ class GattDevice:
             if seq in self.repeat_seqs:
                 self._notify(protocol.HISTORY_UUID, payload)
             await asyncio.sleep(0)
-        end = {"next_seq": self.head(), "oldest_seq": self.oldest_seq, "lost": 0, "overwritten": 0, "corrupt": 0}
+        end = {"next_seq": self.head(), "oldest_seq": self.oldest_seq, "lost": 0, "overwritten": 0, "corrupt": 0,
+               "log_id": 0x5EED}
         self._notify(protocol.HISTORY_UUID, protocol.encode([("sync_end", end)]))
 
     def live_event(self, seq, t_s, kind, a=0, b=0):

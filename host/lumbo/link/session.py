@@ -49,6 +49,7 @@ class SyncResult(NamedTuple):
     acked_seq: int
     rounds: int
     spooled: int
+    log_id: int | None  # the device log's id from its last sync_end
 
 
 class Session:
@@ -244,8 +245,10 @@ class Session:
         from_seq = position[0] + 1 if position else 0
         counts = dict.fromkeys(("received", "new", "duplicates", "lost", "spooled"), 0)
         rounds = 0
+        log_id = None
         while True:
             end = await self._stream(from_seq, counts)
+            log_id = end.log_id
             if from_seq < end.oldest_seq:
                 first_missing = max(from_seq, self.store.gaps(self.address)[1] + 1)
                 if first_missing < end.oldest_seq:
@@ -263,4 +266,4 @@ class Session:
         if gaps:
             self.say(f"{len(gaps)} gaps remain after {rounds} rounds; the next sync asks for them again")
         return SyncResult(counts["received"], counts["new"], counts["duplicates"], counts["lost"], gaps,
-                          self.acked_seq, rounds, counts["spooled"])
+                          self.acked_seq, rounds, counts["spooled"], log_id)

@@ -41,6 +41,7 @@ class SyncEnd(NamedTuple):
     lost: int
     overwritten: int
     corrupt: int
+    log_id: int | None  # drawn when the device's log was created; a new one means its sequence numbers restarted
 
 
 def status(item: protocol.Item) -> Status:
@@ -68,7 +69,7 @@ def gap(item: protocol.Item) -> Gap:
 
 def sync_end(item: protocol.Item) -> SyncEnd:
     f = item.fields
-    return SyncEnd(f["next_seq"], f["oldest_seq"], f["lost"], f["overwritten"], f["corrupt"])
+    return SyncEnd(f["next_seq"], f["oldest_seq"], f["lost"], f["overwritten"], f["corrupt"], f.get("log_id"))
 
 
 def sync_start(host_id: int, from_seq: int) -> bytes:
