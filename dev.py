@@ -97,7 +97,9 @@ def main(argv: list[str]) -> int:
     env["LUMBO_STUBS_DIR"] = str(STUBS)
     if command == "test":
         ensure_system_packages()
-        args = [str(python), "-m", "pytest", *rest]
+        # Both cores by default (pytest-xdist); an explicit -n or -p no:xdist in the arguments wins.
+        parallel = [] if any(a.startswith("-n") or a == "no:xdist" for a in rest) else ["-n", "auto"]
+        args = [str(python), "-m", "pytest", *parallel, *rest]
     elif command == "demo":
         args = [str(python), "-m", "lumbo", "--help", *rest]
     elif command == "lumbo":

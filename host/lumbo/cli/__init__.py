@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from lumbo import __version__
 
 # Each module here has `register(subparsers)`, which adds its command and sets `func(args) -> int`.
-COMMAND_MODULES: tuple[str, ...] = ("power_budget", "flash", "device")
+COMMAND_MODULES: tuple[str, ...] = (
+    "status", "config", "report", "export", "bench", "flash", "device", "power_budget",
+)
 
 
 class CommandError(Exception):

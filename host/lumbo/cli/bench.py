@@ -12,6 +12,44 @@ def register(subparsers) -> None:
     device.add_argument("--json", action="store_true", help="print one JSON object")
     device.add_argument("--only", action="append", metavar="SCRIPT", help="run only this bench script")
     device.set_defaults(func=_device)
+    ingest = benches.add_parser("ingest", help="records per second into the SQLite log, beside plain inserts")
+    ingest.add_argument("--records", type=int, default=100_000, help="how many records (default 100000)")
+    ingest.add_argument("--batch", type=int, default=200, help="records per ingest call (default 200)")
+    ingest.add_argument("--dir", metavar="DIR", help="where to put the scratch databases (default: temp)")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ingest.set_defaults(func=_host, bench_name="ingest")
+    report = benches.add_parser("report", help="`lumbo report --week` over a year of minute summaries")
+    report.add_argument("--days", type=int, default=365, help="days of log to build (default 365)")
+    report.add_argument("--dir", metavar="DIR", help="where to put the scratch database (default: temp)")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.set_defaults(func=_host, bench_name="report")
+
+
+def _print(figures: dict[str, float], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(figures, sort_keys=True))
+        return
+    width = max(len(k) for k in figures)
+    for key in sorted(figures):
+        print(f"{key:<{width}}  {figures[key]:.6g}")
+
+
+def _host(args) -> int:
+    from pathlib import Path
+
+    from lumbo.bench import host
+
+    folder = Path(args.dir) if args.dir else None
+    if args.bench_name == "ingest":
+        if args.records < 1 or args.batch < 1:
+            raise CommandError("--records and --batch must be at least 1")
+        figures = host.ingest(args.records, args.batch, folder)
+    else:
+        if args.days < 7:
+            raise CommandError("--days must be at least 7 (a week)")
+        figures = host.report_week(args.days, folder=folder)
+    _print(figures, args.json)
+    return 0
 
 
 def _device(args) -> int:

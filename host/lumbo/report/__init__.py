@@ -1,0 +1,1 @@
+"""Reports of sitting, bouts, breaks and posture for a day or a week: terminal, HTML and PNG."""

@@ -1,0 +1,574 @@
+"""The log: a SQLite file holding what the device recorded and what the host did with its prompts.
+
+WAL mode, so a report can read while `lumbo run` writes. Records are keyed by (device, seq): the same
+record twice is stored once, and the sequence numbers that are missing are reported as gaps for the link
+to ask for again. The file and its WAL are readable by the owner only (posture data is health data).
+
+A lock held too long or a damaged file never loses records: they go to a spool file beside the database
+and are written in on the next ingest that can reach it. A damaged file is never written over.
+"""
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from lumbo.appdirs import private_dir
+from lumbo.store import schema
+from lumbo.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreTooNew
+from lumbo.store.records import Event, Minute, check_event, check_minute
+from lumbo.store.spool import Spool
+
+# SQLite's own wait for a lock, per statement. Short, because the retry loop below adds its backoff.
+_BUSY_TIMEOUT_S = 0.5
+# Then lumbo tries again after each of these pauses (about 6 s in all), which covers a backup tool or a
+# second lumbo reading a large report; after that the records go to the spool.
+RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.0)
+
+_EVENT_SQL = "INSERT OR IGNORE INTO events (device_id, seq, t_s, kind, a, b) VALUES (?, ?, ?, ?, ?, ?)"
+_MINUTE_SQL = (
+    "INSERT OR IGNORE INTO minutes (device_id, seq, t_s, unknown_s, sitting_s, standing_s, walking_s, lying_s,"
+    " not_worn_s, tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class IngestResult(NamedTuple):
+    new: int  # records stored now for the first time
+    duplicates: int  # records already stored, ignored
+    gaps: list[tuple[int, int]]  # inclusive seq ranges still missing, oldest first
+    contiguous_seq: int  # every record up to here is stored or known lost: safe to acknowledge
+    spooled: int = 0  # records kept in the spool file because the database could not take them
+    problem: str = ""  # why they were spooled
+
+
+class Device(NamedTuple):
+    id: int
+    address: str
+    name: str
+    bonded: bool
+    paired_at_s: float | None
+    last_seen_s: float | None
+
+
+def _errorname(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", "") or ""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    name = _errorname(exc)
+    if name:
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    name = _errorname(exc)
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
+class Store:
+    """One open log database. Not shared between threads; open one per thread or process."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+        busy_timeout_s: float = _BUSY_TIMEOUT_S,
+    ) -> None:
+        self.path = Path(path)
+        self.spool = Spool(self.path.with_name(self.path.name + ".spool.jsonl"))
+        self._clock = clock
+        self._sleep = sleep
+        self._retry_delays_s = tuple(retry_delays_s)
+        self._busy_timeout_s = busy_timeout_s
+        self._device_ids: dict[str, int] = {}
+        self.conn = self._connect()
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        private_dir(self.path.parent)
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(f"{self.path} is not a file; give --db a file name")
+        # Create the file ourselves so it is owner-only from the first byte; SQLite gives the WAL and
+        # shared-memory files the same permissions as the database.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        if self.path.stat().st_mode & 0o077:
+            os.chmod(self.path, 0o600)
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
+        try:
+            self._retry(lambda: self._prepare(conn), "open")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise StoreError(f"{self.path}: SQLite refused WAL mode ({mode}); put the database on a local disk")
+        # FULL: a commit is on disk before it returns, because the link then acknowledges the records and
+        # the device may forget them. One commit per batch keeps the cost of the sync small.
+        conn.execute("PRAGMA synchronous = FULL")
+        self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied_at_s REAL NOT NULL, note TEXT NOT NULL)"
+            )
+            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            if current > schema.LATEST_VERSION:
+                raise StoreTooNew(
+                    f"{self.path} has schema version {current}, newer than this lumbo knows "
+                    f"({schema.LATEST_VERSION}); update lumbo, or use another file with --db"
+                )
+            for version, note, sql in schema.MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at_s, note) VALUES (?, ?, ?)",
+                    (version, self._clock(), note),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self) -> None:
+        """Read every page (PRAGMA quick_check); raise StoreCorrupt if anything is damaged."""
+        rows = self._retry(lambda: self.conn.execute("PRAGMA quick_check").fetchall(), "check")
+        if rows != [("ok",)]:
+            raise StoreCorrupt(self._corrupt_message("; ".join(r[0] for r in rows[:3])))
+
+    # -- retries and errors ---------------------------------------------------------------------------
+
+    def _corrupt_message(self, detail: str) -> str:
+        return (
+            f"the log database {self.path} is damaged ({detail}). lumbo has not changed it and keeps new "
+            f"records in {self.spool.path}. Move the damaged file aside (lumbo then starts a new one and "
+            f"writes the spooled records into it), or try to rescue it with: sqlite3 {self.path} .recover"
+        )
+
+    def _retry(self, action: Callable[[], object], what: str):  # type: ignore[no-untyped-def]
+        delays = list(self._retry_delays_s)
+        while True:
+            try:
+                return action()
+            except StoreError:
+                raise
+            except sqlite3.Error as exc:
+                if self.conn_in_transaction():
+                    self.conn.execute("ROLLBACK")
+                    self._device_ids.clear()
+                if _is_busy(exc) and delays:
+                    self._sleep(delays.pop(0))
+                    continue
+                if _is_busy(exc):
+                    raise StoreBusy(
+                        f"the log database {self.path} stayed locked by another program during {what}; "
+                        "close other programs using it (a second `lumbo run`, a backup, an SQLite browser) "
+                        "and try again"
+                    ) from None
+                if _is_corrupt(exc):
+                    raise StoreCorrupt(self._corrupt_message(str(exc))) from None
+                raise StoreError(f"the log database {self.path} failed during {what}: {exc}") from None
+
+    def conn_in_transaction(self) -> bool:
+        conn = getattr(self, "conn", None)
+        return bool(conn is not None and conn.in_transaction)
+
+    # -- devices --------------------------------------------------------------------------------------
+
+    def _device_id(self, address: str) -> int:
+        cached = self._device_ids.get(address)
+        if cached is not None:
+            return cached
+        row = self.conn.execute("SELECT id FROM devices WHERE address = ?", (address,)).fetchone()
+        if row is None:
+            cur = self.conn.execute("INSERT INTO devices (address) VALUES (?)", (address,))
+            device_id = int(cur.lastrowid or 0)
+        else:
+            device_id = int(row[0])
+        self._device_ids[address] = device_id
+        return device_id
+
+    def remember_device(self, address: str, name: str = "", *, bonded: bool = False) -> Device:
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            device_id = self._device_id(address)
+            self.conn.execute(
+                "UPDATE devices SET name = ?, bonded = ?, paired_at_s = ?, last_seen_s = ? WHERE id = ?",
+                (name, int(bonded), self._clock(), self._clock(), device_id),
+            )
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "remembering the device")
+        device = self.device(address)
+        assert device is not None
+        return device
+
+    def forget_device(self, address: str) -> None:
+        def write() -> None:
+            self.conn.execute("UPDATE devices SET bonded = 0, paired_at_s = NULL WHERE address = ?", (address,))
+
+        self._retry(write, "forgetting the device")
+
+    def seen(self, address: str) -> None:
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            device_id = self._device_id(address)
+            self.conn.execute("UPDATE devices SET last_seen_s = ? WHERE id = ?", (self._clock(), device_id))
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "noting the device")
+
+    def devices(self) -> list[Device]:
+        rows = self._retry(
+            lambda: self.conn.execute(
+                "SELECT id, address, name, bonded, paired_at_s, last_seen_s FROM devices ORDER BY id"
+            ).fetchall(),
+            "listing devices",
+        )
+        return [Device(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+
+    def device(self, address: str) -> Device | None:
+        for device in self.devices():
+            if device.address == address:
+                return device
+        return None
+
+    def paired_device(self) -> Device | None:
+        """The most recently paired device that is still bonded, if any."""
+        bonded = [d for d in self.devices() if d.bonded]
+        if not bonded:
+            return None
+        return max(bonded, key=lambda d: d.paired_at_s or 0.0)
+
+    # -- ingest ---------------------------------------------------------------------------------------
+
+    def ingest(self, address: str, events: Iterable[Event] = (), minutes: Iterable[Minute] = ()) -> IngestResult:
+        """Store decoded records from one device. Duplicates are ignored; the result lists the gaps.
+
+        Returns once the records are durable: in the database, or (database locked or damaged) in the spool
+        file, in which case `spooled` counts them and `problem` says why. Either way they may be acknowledged.
+        """
+        events = [check_event(Event(*e)) for e in events]
+        minutes = [check_minute(Minute(m[0], m[1], tuple(m[2]), *m[3:])) for m in minutes]
+        try:
+            self.flush_spool()
+            new, duplicates = self._retry(lambda: self._write(address, events, minutes), "storing records")
+        except (StoreBusy, StoreCorrupt) as exc:
+            self.spool.append(address, events, minutes)
+            return IngestResult(0, 0, [], -1, spooled=len(events) + len(minutes), problem=str(exc))
+        gaps, contiguous = self.gaps(address)
+        return IngestResult(new, duplicates, gaps, contiguous)
+
+    def flush_spool(self) -> int:
+        """Write any spooled records into the database; return how many batches were replayed."""
+        if not self.spool.pending():
+            return 0
+        count = 0
+        for address, events, minutes in self.spool.batches():
+            self._retry(lambda a=address, e=events, m=minutes: self._write(a, e, m), "writing spooled records")
+            count += 1
+        self.spool.clear()
+        return count
+
+    def _write(self, address: str, events: list[Event], minutes: list[Minute]) -> tuple[int, int]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        device_id = self._device_id(address)
+        before = conn.total_changes
+        if events:
+            conn.executemany(_EVENT_SQL, [(device_id, *e) for e in events])
+        if minutes:
+            conn.executemany(
+                _MINUTE_SQL, [(device_id, m.seq, m.t_s, *m.seconds_per_state, *m[3:]) for m in minutes]
+            )
+        new = conn.total_changes - before
+        seqs = [e.seq for e in events] + [m.seq for m in minutes]
+        if seqs:
+            self._advance(device_id, min(seqs), max(seqs))
+        conn.execute("COMMIT")
+        return new, len(seqs) - new
+
+    def _advance(self, device_id: int, batch_min: int, batch_max: int) -> None:
+        row = self.conn.execute(
+            "SELECT floor_seq, contiguous_seq, max_seq FROM sync_state WHERE device_id = ?", (device_id,)
+        ).fetchone()
+        if row is None:
+            floor, contiguous, top = batch_min, batch_min - 1, batch_max
+            self.conn.execute(
+                "INSERT INTO sync_state (device_id, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
+                (device_id, floor, contiguous, top),
+            )
+        else:
+            floor, contiguous, top = row
+            top = max(top, batch_max)
+        spans = self._held_spans(device_id, contiguous)
+        for first, last in spans:
+            if first > contiguous + 1:
+                break
+            contiguous = max(contiguous, last)
+        self.conn.execute(
+            "UPDATE sync_state SET contiguous_seq = ?, max_seq = ? WHERE device_id = ?", (contiguous, top, device_id)
+        )
+
+    def _held_spans(self, device_id: int, above: int) -> list[tuple[int, int]]:
+        """Runs of consecutive seqs above `above` that are stored or known lost, oldest first."""
+        rows = self.conn.execute(
+            "SELECT seq FROM events WHERE device_id = ?1 AND seq > ?2"
+            " UNION SELECT seq FROM minutes WHERE device_id = ?1 AND seq > ?2 ORDER BY 1",
+            (device_id, above),
+        ).fetchall()
+        spans: list[tuple[int, int]] = []
+        for (seq,) in rows:
+            if spans and seq == spans[-1][1] + 1:
+                spans[-1] = (spans[-1][0], seq)
+            else:
+                spans.append((seq, seq))
+        lost = self.conn.execute(
+            "SELECT first_seq, last_seq FROM lost_ranges WHERE device_id = ? AND last_seq > ?", (device_id, above)
+        ).fetchall()
+        if lost:
+            merged: list[tuple[int, int]] = []
+            for first, last in sorted(spans + [(max(f, above + 1), last) for f, last in lost]):
+                if merged and first <= merged[-1][1] + 1:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+                else:
+                    merged.append((first, last))
+            spans = merged
+        return spans
+
+    def gaps(self, address: str) -> tuple[list[tuple[int, int]], int]:
+        """(missing seq ranges, contiguous_seq) for one device; ([], -1) before its first record."""
+
+        def read() -> tuple[list[tuple[int, int]], int]:
+            device_id = self._device_id(address)
+            row = self.conn.execute(
+                "SELECT contiguous_seq, max_seq FROM sync_state WHERE device_id = ?", (device_id,)
+            ).fetchone()
+            if row is None:
+                return [], -1
+            contiguous, top = row
+            spans = self._held_spans(device_id, contiguous)
+            gaps: list[tuple[int, int]] = []
+            expected = contiguous + 1
+            for first, last in spans:
+                if first > expected:
+                    gaps.append((expected, first - 1))
+                expected = max(expected, last + 1)
+            if expected <= top:
+                gaps.append((expected, top))
+            return gaps, contiguous
+
+        return self._retry(read, "finding gaps")
+
+    def sync_position(self, address: str) -> tuple[int, int] | None:
+        """(contiguous_seq, max_seq) for one device, or None before its first record."""
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT s.contiguous_seq, s.max_seq FROM sync_state s JOIN devices d ON d.id = s.device_id"
+                " WHERE d.address = ?",
+                (address,),
+            ).fetchone(),
+            "reading the sync position",
+        )
+        return None if row is None else (row[0], row[1])
+
+    def mark_lost(self, address: str, first_seq: int, last_seq: int, reason: str) -> None:
+        """Record that the device no longer holds these records, so they are not asked for again."""
+        if last_seq < first_seq:
+            raise ValueError(f"empty range {first_seq}..{last_seq}")
+
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            device_id = self._device_id(address)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO lost_ranges (device_id, first_seq, last_seq, reason) VALUES (?, ?, ?, ?)",
+                (device_id, first_seq, last_seq, reason),
+            )
+            state = self.conn.execute("SELECT 1 FROM sync_state WHERE device_id = ?", (device_id,)).fetchone()
+            if state is None:
+                self.conn.execute(
+                    "INSERT INTO sync_state (device_id, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
+                    (device_id, first_seq, first_seq - 1, last_seq),
+                )
+            self._advance(device_id, first_seq, last_seq)
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "marking records lost")
+
+    def lost_count(self, address: str | None = None) -> int:
+        sql = (
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)"
+            " FROM lost_ranges l JOIN devices d ON d.id = l.device_id"
+        )
+        args: tuple[str, ...] = ()
+        if address is not None:
+            sql += " WHERE d.address = ?"
+            args = (address,)
+        return int(self._retry(lambda: self.conn.execute(sql, args).fetchone()[0], "counting lost records"))
+
+    # -- reading records ------------------------------------------------------------------------------
+
+    def events(self, start_s: float, end_s: float, kinds: Sequence[int] | None = None) -> list[Event]:
+        """Events with start_s <= t_s < end_s from every device, in time order."""
+        sql = "SELECT seq, t_s, kind, a, b FROM events WHERE t_s >= ? AND t_s < ?"
+        args: list[float] = [start_s, end_s]
+        if kinds is not None:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
+        sql += " ORDER BY t_s, device_id, seq"
+        rows = self._retry(lambda: self.conn.execute(sql, args).fetchall(), "reading events")
+        return [Event(*r) for r in rows]
+
+    def minutes(self, start_s: float, end_s: float) -> list[Minute]:
+        """Minute summaries with start_s <= t_s < end_s from every device, in time order."""
+        rows = self._retry(
+            lambda: self.conn.execute(
+                "SELECT seq, t_s, unknown_s, sitting_s, standing_s, walking_s, lying_s, not_worn_s,"
+                " tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions FROM minutes"
+                " WHERE t_s >= ? AND t_s < ? ORDER BY t_s, device_id, seq",
+                (start_s, end_s),
+            ).fetchall(),
+            "reading minute summaries",
+        )
+        return [Minute(r[0], r[1], tuple(r[2:8]), r[8], r[9], r[10], r[11]) for r in rows]
+
+    def export_rows(self, start_s: float, end_s: float) -> list[tuple]:  # type: ignore[type-arg]
+        """Every record in the span with its device address, in time order, for export.
+
+        Each row: (address, "event", seq, t_s, kind, a, b) or (address, "minute", seq, t_s, *seconds_per_state,
+        tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions).
+        """
+
+        def read() -> list[tuple]:  # type: ignore[type-arg]
+            events = self.conn.execute(
+                "SELECT d.address, 'event', e.seq, e.t_s, e.kind, e.a, e.b FROM events e"
+                " JOIN devices d ON d.id = e.device_id WHERE e.t_s >= ? AND e.t_s < ?",
+                (start_s, end_s),
+            ).fetchall()
+            minutes = self.conn.execute(
+                "SELECT d.address, 'minute', m.seq, m.t_s, m.unknown_s, m.sitting_s, m.standing_s, m.walking_s,"
+                " m.lying_s, m.not_worn_s, m.tilt_mean_cdeg, m.tilt_min_cdeg, m.tilt_max_cdeg, m.transitions"
+                " FROM minutes m JOIN devices d ON d.id = m.device_id WHERE m.t_s >= ? AND m.t_s < ?",
+                (start_s, end_s),
+            ).fetchall()
+            return sorted(events + minutes, key=lambda r: (r[3], r[0], r[2]))
+
+        return self._retry(read, "reading records for export")
+
+    def time_span(self) -> tuple[int, int] | None:
+        """(first, last) t_s over all records, or None for an empty log."""
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT MIN(t), MAX(t) FROM (SELECT MIN(t_s) t FROM minutes UNION ALL SELECT MAX(t_s) FROM minutes"
+                " UNION ALL SELECT MIN(t_s) FROM events UNION ALL SELECT MAX(t_s) FROM events)"
+            ).fetchone(),
+            "reading the time span",
+        )
+        return None if row[0] is None else (row[0], row[1])
+
+    def record_count(self) -> int:
+        return int(
+            self._retry(
+                lambda: self.conn.execute(
+                    "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM minutes)"
+                ).fetchone()[0],
+                "counting records",
+            )
+        )
+
+    # -- prompts --------------------------------------------------------------------------------------
+
+    def record_prompt(self, address: str, seq: int, t_s: float, routine: int, shown_via: str) -> None:
+        """What the host showed for the device's prompt event `seq` (shown_via: desktop, terminal, quiet...)."""
+
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO prompts (device_id, seq, t_s, routine, shown_via) VALUES (?, ?, ?, ?, ?)",
+                (self._device_id(address), seq, t_s, routine, shown_via),
+            )
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "noting a prompt")
+
+    def record_response(self, address: str, prompt_seq: int, action: str, t_s: float) -> None:
+        """The wearer's answer (start, snooze, skip) to the prompt event `prompt_seq`; the first one counts."""
+
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR IGNORE INTO responses (device_id, prompt_seq, action, t_s) VALUES (?, ?, ?, ?)",
+                (self._device_id(address), prompt_seq, action, t_s),
+            )
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "noting a response")
+
+    def recent_routines(self, limit: int = 5) -> list[int]:
+        """Routines the host showed most recently (prompts held back do not count), newest first."""
+        rows = self._retry(
+            lambda: self.conn.execute(
+                "SELECT routine FROM prompts WHERE shown_via NOT LIKE 'held%' ORDER BY t_s DESC LIMIT ?", (limit,)
+            ).fetchall(),
+            "reading recent routines",
+        )
+        return [r[0] for r in rows]
+
+    def prompts(self, start_s: float, end_s: float) -> list[tuple[int, float, int, str, str | None]]:
+        """(seq, t_s, routine, shown_via, response action or None) for prompts shown in the span."""
+        return self._retry(
+            lambda: self.conn.execute(
+                "SELECT p.seq, p.t_s, p.routine, p.shown_via, r.action FROM prompts p LEFT JOIN responses r"
+                " ON r.device_id = p.device_id AND r.prompt_seq = p.seq WHERE p.t_s >= ? AND p.t_s < ?"
+                " ORDER BY p.t_s",
+                (start_s, end_s),
+            ).fetchall(),
+            "reading prompts",
+        )
+
+    def responses(self, start_s: float, end_s: float) -> list[tuple[int, str, float]]:
+        """(prompt_seq, action, t_s) of the wearer's answers given in the span."""
+        return self._retry(
+            lambda: self.conn.execute(
+                "SELECT prompt_seq, action, t_s FROM responses WHERE t_s >= ? AND t_s < ? ORDER BY t_s",
+                (start_s, end_s),
+            ).fetchall(),
+            "reading responses",
+        )
+
+
+def open_store(path: Path, **kwargs) -> Store:  # type: ignore[no-untyped-def]
+    """Open (creating if needed) the log database at path."""
+    return Store(path, **kwargs)

@@ -1,0 +1,515 @@
+"""lumbo's wire protocol: the one description of every byte the device and the host exchange over BLE.
+
+Framing. Every payload (a characteristic value, a write, a notification) is
+
+    [version byte] [item] [item] ...
+    item = [item code: u8] [body length: u8] [body: `length` bytes]
+
+All integers are little-endian. The version byte carries the major version in its high nibble and the
+minor version in its low nibble: 0x10 is version 1.0.
+
+Versioning policy.
+- Minor (additive): a new minor may add new item codes and may append new fields at the end of an
+  item's body. It never moves, resizes or changes the meaning of an existing field. A reader of any minor
+  skips items whose code it does not know (they are listed in `Message.skipped`) and ignores body bytes
+  beyond the fields it knows.
+- Major (breaking): anything else. A reader rejects a payload whose major it does not know, with
+  `ProtocolError`, and neither side guesses.
+- Codes are never reused. A retired item keeps its row below with a name starting "retired_", so its code
+  stays taken.
+
+Items (code, name, fields: name and struct code; the body is the fields in this order):
+- 0x01 status: state (vocab state code), tilt_cdeg (sagittal pelvic tilt, centidegrees, forwards
+  positive), bout_s (seconds into the current sitting bout, saturating at 65535), battery_pct (0-100;
+  255 unknown), flags (STATUS_FLAG_*), head_seq (sequence number the next log record will get), t_s
+  (device clock, seconds).
+- 0x10 minute: one minute's summary as stored in the device log: seq, t_s (start of the minute),
+  tilt mean/min/max in centidegrees, transitions (posture changes in the minute) and seconds_per_state
+  (6 bytes, indexed by vocab state code).
+- 0x11 event: seq, t_s, kind (vocab event code), a and b (meaning set by the kind; see docs/protocol.md).
+- 0x12 gap: records first_seq .. first_seq + count - 1 do not exist any more; reason is GAP_OVERWRITTEN
+  (the ring was full) or GAP_CORRUPT (the record failed its CRC and was skipped).
+- 0x13 sync_end: the end of a history sync: next_seq (the first sequence number not sent), oldest_seq,
+  lost (records this host never received because they were overwritten first), overwritten (records
+  the ring has overwritten in total) and corrupt (records skipped since boot because their CRC failed).
+- 0x20 sync_start (host -> device): host_id (a random number the host chose once), from_seq.
+- 0x21 sync_ack (host -> device): host_id, acked_seq (every record up to and including it is stored).
+- 0x30 setting: setting_id (SETTING_IDS), value.
+- 0x40-0x46 control commands (host -> device): calibrate, set_time (epoch_s: seconds since 1970-01-01
+  UTC; utc_offset_min: local time minus UTC), snooze (duration_s; 0: the snooze_s setting), raw_start,
+  raw_stop, factory_reset (confirm must be FACTORY_RESET_CONFIRM), open_pairing (window_s).
+- 0x4F result (device -> host): the outcome of a write on the configuration or control point:
+  request (the item code answered), status (RESULT_*), detail (setting id for a bad setting, else 0).
+- 0x50 raw: one notification of the raw sample stream: counter (u16, wraps; a jump means dropped
+  notifications), t_end_us (device ticks at the last sample), accel_lsb_per_g, gyro_lsb_per_dps, then
+  int16 samples to the end of the body, six per sample (ax, ay, az, gx, gy, gz, board frame, chip counts).
+
+The device log stores history items exactly as they travel (see lumbo_fw.devlog), so a sync copies bytes.
+"""
+
+import struct
+
+from micropython import const
+
+# ---------------------------------------------------------------------------------------------------------
+# Version
+
+VERSION_MAJOR = const(1)
+VERSION_MINOR = const(0)
+VERSION_BYTE = const(0x10)  # (VERSION_MAJOR << 4) | VERSION_MINOR
+PROTOCOL_VERSION = "1.0"
+
+# ---------------------------------------------------------------------------------------------------------
+# GATT: one custom 128-bit service (its UUID goes in the advertisement), plus Battery and Device Information.
+
+SERVICE_UUID = "e8ba0001-7882-43ee-b5ff-a26c5dd11d1e"
+STATUS_UUID = "e8ba0002-7882-43ee-b5ff-a26c5dd11d1e"  # read, notify: one status item
+EVENTS_UUID = "e8ba0003-7882-43ee-b5ff-a26c5dd11d1e"  # notify: one event item as it happens
+HISTORY_UUID = "e8ba0004-7882-43ee-b5ff-a26c5dd11d1e"  # write sync_start/sync_ack; notify records
+CONFIG_UUID = "e8ba0005-7882-43ee-b5ff-a26c5dd11d1e"  # read all settings; write some; notify result
+CONTROL_UUID = "e8ba0006-7882-43ee-b5ff-a26c5dd11d1e"  # write one command; notify result
+RAW_UUID = "e8ba0007-7882-43ee-b5ff-a26c5dd11d1e"  # notify: raw items while the stream is on
+
+BATTERY_SERVICE_UUID = const(0x180F)
+BATTERY_LEVEL_UUID = const(0x2A19)
+DEVICE_INFO_SERVICE_UUID = const(0x180A)
+MODEL_NUMBER_UUID = const(0x2A24)
+FIRMWARE_REVISION_UUID = const(0x2A26)
+SOFTWARE_REVISION_UUID = const(0x2A28)  # carries PROTOCOL_VERSION
+MANUFACTURER_NAME_UUID = const(0x2A29)
+
+DEVICE_NAME = "lumbo"
+
+# ATT MTU: the device asks for REQUESTED_MTU; until an exchange says otherwise the MTU is DEFAULT_MTU, so a
+# notification carries at most DEFAULT_MTU - 3 = 20 bytes. Status and event payloads fit in those 20.
+DEFAULT_MTU = const(23)
+REQUESTED_MTU = const(247)
+ATT_NOTIFY_OVERHEAD = const(3)
+
+# ---------------------------------------------------------------------------------------------------------
+# Item codes
+
+ITEM_STATUS = const(0x01)
+ITEM_MINUTE = const(0x10)
+ITEM_EVENT = const(0x11)
+ITEM_GAP = const(0x12)
+ITEM_SYNC_END = const(0x13)
+ITEM_SYNC_START = const(0x20)
+ITEM_SYNC_ACK = const(0x21)
+ITEM_SETTING = const(0x30)
+ITEM_CALIBRATE = const(0x40)
+ITEM_SET_TIME = const(0x41)
+ITEM_SNOOZE = const(0x42)
+ITEM_RAW_START = const(0x43)
+ITEM_RAW_STOP = const(0x44)
+ITEM_FACTORY_RESET = const(0x45)
+ITEM_OPEN_PAIRING = const(0x46)
+ITEM_RESULT = const(0x4F)
+ITEM_RAW = const(0x50)
+
+ITEM_HEADER_SIZE = const(2)
+
+STATE_COUNT = const(6)  # len(vocab.STATES): the length of a minute's seconds_per_state
+
+# (code, name, fields, tail). A field is (name, struct code, count); count > 1 makes a tuple.
+# tail: None, or the struct code of an array that fills the rest of the body.
+ITEMS = (
+    (ITEM_STATUS, "status", (
+        ("state", "B", 1), ("tilt_cdeg", "h", 1), ("bout_s", "H", 1), ("battery_pct", "B", 1),
+        ("flags", "B", 1), ("head_seq", "I", 1), ("t_s", "I", 1)), None),
+    (ITEM_MINUTE, "minute", (
+        ("seq", "I", 1), ("t_s", "I", 1), ("tilt_mean_cdeg", "h", 1), ("tilt_min_cdeg", "h", 1),
+        ("tilt_max_cdeg", "h", 1), ("transitions", "B", 1), ("seconds_per_state", "B", STATE_COUNT)), None),
+    (ITEM_EVENT, "event", (
+        ("seq", "I", 1), ("t_s", "I", 1), ("kind", "B", 1), ("a", "i", 1), ("b", "i", 1)), None),
+    (ITEM_GAP, "gap", (("first_seq", "I", 1), ("count", "I", 1), ("reason", "B", 1)), None),
+    (ITEM_SYNC_END, "sync_end", (
+        ("next_seq", "I", 1), ("oldest_seq", "I", 1), ("lost", "I", 1), ("overwritten", "I", 1),
+        ("corrupt", "I", 1)), None),
+    (ITEM_SYNC_START, "sync_start", (("host_id", "I", 1), ("from_seq", "I", 1)), None),
+    (ITEM_SYNC_ACK, "sync_ack", (("host_id", "I", 1), ("acked_seq", "I", 1)), None),
+    (ITEM_SETTING, "setting", (("setting_id", "B", 1), ("value", "i", 1)), None),
+    (ITEM_CALIBRATE, "calibrate", (), None),
+    (ITEM_SET_TIME, "set_time", (("epoch_s", "I", 1), ("utc_offset_min", "h", 1)), None),
+    (ITEM_SNOOZE, "snooze", (("duration_s", "H", 1),), None),
+    (ITEM_RAW_START, "raw_start", (), None),
+    (ITEM_RAW_STOP, "raw_stop", (), None),
+    (ITEM_FACTORY_RESET, "factory_reset", (("confirm", "I", 1),), None),
+    (ITEM_OPEN_PAIRING, "open_pairing", (("window_s", "H", 1),), None),
+    (ITEM_RESULT, "result", (("request", "B", 1), ("status", "B", 1), ("detail", "B", 1)), None),
+    (ITEM_RAW, "raw", (
+        ("counter", "H", 1), ("t_end_us", "I", 1), ("accel_lsb_per_g", "H", 1),
+        ("gyro_lsb_per_dps", "H", 1)), "h"),
+)
+
+# Status flags (bits of status.flags).
+STATUS_FLAG_PROMPT = const(0x01)  # a break prompt is active
+STATUS_FLAG_SNOOZED = const(0x02)
+STATUS_FLAG_RAW_STREAM = const(0x04)
+STATUS_FLAG_PAIRING_OPEN = const(0x08)
+STATUS_FLAG_CLOCK_SET = const(0x10)
+STATUS_FLAG_CALIBRATED = const(0x20)
+
+# Gap reasons.
+GAP_OVERWRITTEN = const(1)
+GAP_CORRUPT = const(2)
+
+# Result statuses.
+RESULT_OK = const(0)
+RESULT_UNKNOWN_REQUEST = const(1)  # an item code the device does not handle on this characteristic
+RESULT_OUT_OF_RANGE = const(2)  # a setting value outside its range, or a pair of settings inconsistent
+RESULT_MALFORMED = const(3)  # the bytes are not a valid payload (see ProtocolError)
+RESULT_NOT_PERMITTED = const(4)  # the link is not encrypted and bonded, or a confirmation was wrong
+RESULT_BUSY = const(5)
+RESULT_UNSUPPORTED_VERSION = const(6)
+RESULT_NAMES = ("ok", "unknown_request", "out_of_range", "malformed", "not_permitted", "busy",
+                "unsupported_version")
+
+# The ATT error a rejected write is answered with, where the stack lets the firmware answer a write.
+# 0xFF ("out of range") is the Core Specification Supplement's common profile error; the others are in
+# the application range 0x80-0x9F, 0x80 + the RESULT_* code.
+ATT_ERROR_OUT_OF_RANGE = const(0xFF)
+ATT_ERROR_APPLICATION = const(0x80)
+
+FACTORY_RESET_CONFIRM = const(0x52534554)  # "TESR" little-endian: "RSET" read as bytes
+
+# Settings on the wire: setting_id -> name in lumbo_shared.settings. Ids are never reused.
+SETTING_IDS = (
+    (1, "sit_limit_s"),
+    (2, "reprompt_s"),
+    (3, "break_min_s"),
+    (4, "snooze_s"),
+    (5, "quiet_start_min"),
+    (6, "quiet_end_min"),
+    (7, "not_worn_after_s"),
+    (8, "imu_rate_hz"),
+    (9, "haptic"),
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# Tables derived once at import: per item code, its name, struct format (without the byte order), body
+# size of the fields this version knows, field names with counts, and tail element format/size.
+
+_RANGES = {
+    "B": (0, 0xFF), "b": (-0x80, 0x7F), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
+    "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF),
+}
+_BY_CODE = {}
+_BY_NAME = {}
+for _row in ITEMS:
+    _fmt = "<"
+    _codes = ""
+    for _field in _row[2]:
+        _fmt += ("%d%s" % (_field[2], _field[1])) if _field[2] > 1 else _field[1]
+        _codes += _field[1] * _field[2]
+    _tail = _row[3]
+    _entry = (_row[0], _row[1], _fmt, struct.calcsize(_fmt), _row[2], _tail,
+              struct.calcsize("<" + _tail) if _tail else 0, _codes)
+    _BY_CODE[_row[0]] = _entry
+    _BY_NAME[_row[1]] = _entry
+_SETTING_NAME = {}
+_SETTING_ID = {}
+for _sid, _sname in SETTING_IDS:
+    _SETTING_NAME[_sid] = _sname
+    _SETTING_ID[_sname] = _sid
+
+
+class ProtocolError(ValueError):
+    """The one error for bytes that are not a valid lumbo payload, or values that cannot be encoded.
+
+    Decoders raise nothing else for any input. The message says what is wrong and where.
+    """
+
+
+def version_byte(major, minor):
+    if not (0 <= major <= 15 and 0 <= minor <= 15):
+        raise ProtocolError("version %d.%d does not fit one byte (0-15 each)" % (major, minor))
+    return (major << 4) | minor
+
+
+def body_size(code):
+    """Body size in bytes of an item's fields as this version knows them (without a tail array)."""
+    entry = _BY_CODE.get(code)
+    if entry is None:
+        raise ProtocolError("unknown item code 0x%02x" % code)
+    return entry[3]
+
+
+def item_code(name):
+    entry = _BY_NAME.get(name)
+    if entry is None:
+        raise ProtocolError("unknown item '%s'; known: %s" % (name, ", ".join(sorted(_BY_NAME))))
+    return entry[0]
+
+
+def item_name(code):
+    entry = _BY_CODE.get(code)
+    return entry[1] if entry is not None else "item_0x%02x" % code
+
+
+def setting_id(name):
+    sid = _SETTING_ID.get(name)
+    if sid is None:
+        raise ProtocolError("setting '%s' has no wire id" % name)
+    return sid
+
+
+def setting_name(sid):
+    """The settings-table name of a wire id, or None for an id this version does not know."""
+    return _SETTING_NAME.get(sid)
+
+
+def max_payload(mtu):
+    """Largest notification or write payload for a negotiated ATT MTU."""
+    if mtu < DEFAULT_MTU:
+        mtu = DEFAULT_MTU
+    return mtu - ATT_NOTIFY_OVERHEAD
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Encoding on the device: into a caller's buffer, no intermediate objects beyond the arguments.
+
+def _check_values(entry, values):
+    codes = entry[7]
+    if len(values) != len(codes):
+        raise ProtocolError("%s takes %d values, got %d" % (entry[1], len(codes), len(values)))
+    i = 0
+    for value in values:
+        low, high = _RANGES[codes[i]]
+        if not isinstance(value, int) or value < low or value > high:
+            raise ProtocolError("%s value %d (%r) does not fit its field: %d to %d" % (
+                entry[1], i, value, low, high))
+        i += 1
+
+
+def pack_item(buf, offset, code, *values):
+    """Write one item with its fields `values` (arrays flattened in place) at buf[offset:].
+
+    Returns the offset after the item. Raises ProtocolError for an unknown code, a wrong number of
+    values, a value that does not fit its field or a buffer too small.
+    """
+    entry = _BY_CODE.get(code)
+    if entry is None:
+        raise ProtocolError("unknown item code 0x%02x" % code)
+    _check_values(entry, values)
+    size = entry[3]
+    end = offset + ITEM_HEADER_SIZE + size
+    if end > len(buf):
+        raise ProtocolError("%s needs %d bytes at offset %d; the buffer holds %d" % (entry[1], end - offset,
+                                                                                      offset, len(buf)))
+    try:
+        struct.pack_into(entry[2], buf, offset + ITEM_HEADER_SIZE, *values)
+    except (struct.error, OverflowError, TypeError, ValueError) as exc:
+        raise ProtocolError("cannot encode %s from %r: %s" % (entry[1], values, exc)) from None
+    buf[offset] = code
+    buf[offset + 1] = size
+    return end
+
+
+def pack_tail_item(buf, offset, code, tail, *values):
+    """Write an item whose body ends in an array: the fixed fields `values`, then the bytes of `tail`.
+
+    `tail` is bytes-like: the array's elements as little-endian bytes (a whole number of elements).
+    Returns the offset after the item.
+    """
+    entry = _BY_CODE.get(code)
+    if entry is None or entry[5] is None:
+        raise ProtocolError("item 0x%02x has no tail array" % code)
+    _check_values(entry, values)
+    n = len(tail)
+    if n % entry[6]:
+        raise ProtocolError("%s tail of %d bytes is not a whole number of %d-byte elements" % (
+            entry[1], n, entry[6]))
+    size = entry[3] + n
+    if size > 255:
+        raise ProtocolError("%s body would be %d bytes; an item body holds 255" % (entry[1], size))
+    end = offset + ITEM_HEADER_SIZE + size
+    if end > len(buf):
+        raise ProtocolError("%s needs %d bytes; the buffer has %d after offset %d" % (
+            entry[1], end - offset, len(buf) - offset, offset))
+    try:
+        struct.pack_into(entry[2], buf, offset + ITEM_HEADER_SIZE, *values)
+    except (struct.error, OverflowError, TypeError, ValueError) as exc:
+        raise ProtocolError("cannot encode %s from %r: %s" % (entry[1], values, exc)) from None
+    start = offset + ITEM_HEADER_SIZE + entry[3]
+    buf[start:start + n] = tail
+    buf[offset] = code
+    buf[offset + 1] = size
+    return end
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Decoding: a whole payload into a Message, or one item's fields into values.
+
+class Item:
+    """One decoded item: code, name and its fields as a dict (array fields as tuples; `tail` if any)."""
+
+    def __init__(self, code, name, fields):
+        self.code = code
+        self.name = name
+        self.fields = fields
+
+    def __getitem__(self, key):
+        return self.fields[key]
+
+    def __eq__(self, other):
+        return (isinstance(other, Item) and self.code == other.code and self.fields == other.fields)
+
+    def __repr__(self):
+        return "Item(%s, %r)" % (self.name, self.fields)
+
+
+class Message:
+    """A decoded payload: the sender's version, its items in order, and the codes of skipped items."""
+
+    def __init__(self, major, minor, items, skipped):
+        self.major = major
+        self.minor = minor
+        self.items = items
+        self.skipped = skipped
+
+    def first(self, name):
+        """The first item called `name`; ProtocolError if there is none."""
+        for item in self.items:
+            if item.name == name:
+                return item
+        raise ProtocolError("the payload has no %s item (it has: %s)" % (
+            name, ", ".join(i.name for i in self.items) or "no items"))
+
+
+def check_version(payload):
+    """Return (major, minor) of a payload; ProtocolError if it is empty or from an unknown major."""
+    if len(payload) == 0:
+        raise ProtocolError("empty payload: every lumbo payload starts with a version byte")
+    major = payload[0] >> 4
+    minor = payload[0] & 0x0F
+    if major != VERSION_MAJOR:
+        raise ProtocolError("protocol version %d.%d is not supported (this side speaks %d.x): update the %s" % (
+            major, minor, VERSION_MAJOR, "host app" if major > VERSION_MAJOR else "device firmware"))
+    return major, minor
+
+
+def unpack_fields(code, payload, offset, length):
+    """The field values of a known item whose body is payload[offset:offset+length], as a tuple.
+
+    Arrays stay flattened; a tail array is not included (see tail_of). ProtocolError if the body is
+    shorter than this version's fields.
+    """
+    entry = _BY_CODE.get(code)
+    if entry is None:
+        raise ProtocolError("unknown item code 0x%02x" % code)
+    if length < entry[3]:
+        raise ProtocolError("%s body is %d bytes; version %d.0 needs at least %d" % (
+            entry[1], length, VERSION_MAJOR, entry[3]))
+    return struct.unpack_from(entry[2], payload, offset)
+
+
+def _decode_item(code, payload, offset, length):
+    entry = _BY_CODE[code]
+    flat = unpack_fields(code, payload, offset, length)
+    fields = {}
+    i = 0
+    for name, _fmt, count in entry[4]:
+        if count == 1:
+            fields[name] = flat[i]
+        else:
+            fields[name] = tuple(flat[i:i + count])
+        i += count
+    tail = entry[5]
+    if tail is not None:
+        extra = length - entry[3]
+        if extra % entry[6]:
+            raise ProtocolError("%s tail is %d bytes, not a whole number of %d-byte elements" % (
+                entry[1], extra, entry[6]))
+        n = extra // entry[6]
+        fields["tail"] = struct.unpack_from("<%d%s" % (n, tail), payload, offset + entry[3]) if n else ()
+    return Item(code, entry[1], fields)
+
+
+def decode(payload):
+    """Decode a whole payload. Returns a Message; raises ProtocolError (and nothing else) if malformed.
+
+    Unknown items are skipped (their codes listed in Message.skipped); bytes after the fields this
+    version knows are ignored, as the versioning policy says.
+    """
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise ProtocolError("a payload is bytes, not %s" % type(payload).__name__)
+    major, minor = check_version(payload)
+    items = []
+    skipped = []
+    offset = 1
+    end = len(payload)
+    while offset < end:
+        if offset + ITEM_HEADER_SIZE > end:
+            raise ProtocolError("item header cut short at byte %d of %d" % (offset, end))
+        code = payload[offset]
+        length = payload[offset + 1]
+        body = offset + ITEM_HEADER_SIZE
+        if body + length > end:
+            raise ProtocolError("item 0x%02x at byte %d claims %d body bytes; only %d remain" % (
+                code, offset, length, end - body))
+        if code in _BY_CODE:
+            items.append(_decode_item(code, payload, body, length))
+        else:
+            skipped.append(code)
+        offset = body + length
+    return Message(major, minor, items, skipped)
+
+
+def iter_items(payload, offset=1):
+    """Yield (code, body offset, body length) for each item of an already version-checked payload.
+
+    The device uses this to walk a write without building dicts. ProtocolError if the framing is broken.
+    """
+    end = len(payload)
+    while offset < end:
+        if offset + ITEM_HEADER_SIZE > end:
+            raise ProtocolError("item header cut short at byte %d of %d" % (offset, end))
+        length = payload[offset + 1]
+        body = offset + ITEM_HEADER_SIZE
+        if body + length > end:
+            raise ProtocolError("item 0x%02x at byte %d claims %d body bytes; only %d remain" % (
+                payload[offset], offset, length, end - body))
+        yield payload[offset], body, length
+        offset = body + length
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Encoding on the host: from names and dicts.
+
+def encode(items, minor=VERSION_MINOR):
+    """Encode [(item name, {field: value})] as one payload. ProtocolError for anything not encodable.
+
+    An item with a tail array takes it as the field "tail" (a sequence of integers).
+    """
+    parts = [bytes((version_byte(VERSION_MAJOR, minor),))]
+    for name, fields in items:
+        entry = _BY_NAME.get(name)
+        if entry is None:
+            raise ProtocolError("unknown item '%s'; known: %s" % (name, ", ".join(sorted(_BY_NAME))))
+        flat = []
+        for fname, _fmt, count in entry[4]:
+            if fname not in fields:
+                raise ProtocolError("%s needs field '%s'" % (name, fname))
+            value = fields[fname]
+            if count == 1:
+                flat.append(value)
+            elif len(value) != count:
+                raise ProtocolError("%s.%s has %d values; it needs %d" % (name, fname, len(value), count))
+            else:
+                flat.extend(value)
+        if entry[5] is None:
+            if "tail" in fields:
+                raise ProtocolError("%s has no tail array" % name)
+            buf = bytearray(ITEM_HEADER_SIZE + entry[3])
+            pack_item(buf, 0, entry[0], *flat)
+        else:
+            tail = fields.get("tail", ())
+            try:
+                tail_bytes = struct.pack("<%d%s" % (len(tail), entry[5]), *tail)
+            except (struct.error, OverflowError, TypeError, ValueError) as exc:
+                raise ProtocolError("cannot encode the %s tail: %s" % (name, exc)) from None
+            buf = bytearray(ITEM_HEADER_SIZE + entry[3] + len(tail_bytes))
+            pack_tail_item(buf, 0, entry[0], tail_bytes, *flat)
+        parts.append(bytes(buf))
+    return b"".join(parts)
