@@ -9,7 +9,7 @@ BOARDS = {
     # (a) no soldering: Seeed XIAO ESP32-S3 with an IMU breakout on its Qwiic/STEMMA QT cable.
     "xiao-esp32s3": (0, 5, 6, 400000, 4, 2, 3, 1),
     # (b) cheapest: a generic ESP32 DevKit with a GY-521 (MPU-6050) on the usual I2C pins.
-    "esp32-devkit": (0, 21, 22, 400000, 19, 0, 23, 34),
+    "esp32-devkit": (0, 21, 22, 400000, 27, 0, 23, 34),
 }
 DEFAULT_BOARD = "xiao-esp32s3"
 FIELDS = (
