@@ -19,6 +19,7 @@ OPEN = "6c756d62-6f00-4000-8000-000000000002"
 SECURE = "6c756d62-6f00-4000-8000-000000000003"
 ECHO = "6c756d62-6f00-4000-8000-000000000004"
 LONG = "6c756d62-6f00-4000-8000-000000000005"
+IND = "6c756d62-6f00-4000-8000-000000000006"
 
 ATT_INSUFFICIENT_AUTHENTICATION = 0x05
 ATT_INSUFFICIENT_ENCRYPTION = 0x0F
@@ -47,7 +48,7 @@ def address_hex(link):
 
 def test_peripheral_is_discovered_read_notified_paired_and_written(tmp_path):
     async def scenario():
-        async with launch.Emulation(PERIPHERAL, [str(tmp_path / "bonds.json")]) as emu:
+        async with launch.Emulation(PERIPHERAL, ["--bonds", str(tmp_path / "bonds.json")]) as emu:
             await emu.firmware.wait_for("^ready")
             link = ble.emulated(transport=emu.radio.transport)
             try:
@@ -59,7 +60,7 @@ def test_peripheral_is_discovered_read_notified_paired_and_written(tmp_path):
                     await emu.firmware.wait_for("^irq mtu 1 247$", 5)
                     assert client.mtu_size == 247
                     service = client.services.get_service(SERVICE)
-                    assert {c.uuid for c in service.characteristics} == {OPEN, SECURE, ECHO, LONG}
+                    assert {c.uuid for c in service.characteristics} == {OPEN, SECURE, ECHO, LONG, IND}
                     assert set(client.services.get_characteristic(SECURE).properties) == {"read", "write", "notify"}
 
                     # Each read raises _IRQ_GATTS_READ_REQUEST first, whose handler writes a fresh count.
@@ -187,7 +188,7 @@ def test_bond_is_kept_by_the_firmware_across_reconnects_and_a_firmware_restart(t
     bonds = tmp_path / "bonds.json"
 
     async def scenario():
-        async with launch.Emulation(PERIPHERAL, [str(bonds)], address="C4:00:00:00:00:01") as emu:
+        async with launch.Emulation(PERIPHERAL, ["--bonds", str(bonds)], address="C4:00:00:00:00:01") as emu:
             await emu.firmware.wait_for("^ready")
             link = ble.emulated(transport=emu.radio.transport)
             try:
@@ -220,7 +221,7 @@ def test_bond_is_kept_by_the_firmware_across_reconnects_and_a_firmware_restart(t
 
 def test_a_central_without_a_bond_reads_and_writes_nothing_secured(tmp_path):
     async def scenario():
-        async with launch.Emulation(PERIPHERAL, [str(tmp_path / "bonds.json")]) as emu:
+        async with launch.Emulation(PERIPHERAL, ["--bonds", str(tmp_path / "bonds.json")]) as emu:
             await emu.firmware.wait_for("^ready")
             bonded = ble.emulated(transport=emu.radio.transport)
             stranger = ble.emulated(transport=emu.radio.transport)

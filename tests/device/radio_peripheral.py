@@ -1,16 +1,26 @@
 """A small GATT peripheral on MicroPython's `bluetooth` API, for the emulated radio's tests.
 
-    micropython radio_peripheral.py [BOND_FILE]
+    micropython radio_peripheral.py [--bonds FILE] [--io compare|display] [--mtu N]
 
 It prints one line per IRQ it sees (`irq NAME args...`) so the test can follow it, keeps bond secrets in
-BOND_FILE (JSON, hex) when given, and serves one service:
+FILE (JSON, hex) when given, and serves one service:
 
     OPEN    read, notify                 no security; reads count up (refreshed in the read-request IRQ)
     SECURE  read, write, notify, both encrypted
-    ECHO    write, write without response: notifies OPEN with what was written, on every central
+    ECHO    write, write without response: commands, below
     LONG    read, write; a 100-byte buffer
+    IND     read, indicate
 
-A write of b"burst:N" to ECHO sends N notifications of OPEN, each carrying its index and ticks_us.
+Pairing is Just Works unless --io asks for MITM protection: `compare` (display and yes/no: accepts the
+numeric comparison) or `display` (shows passkey 123456). Writes to ECHO:
+
+    burst:N     N notifications of OPEN, each carrying its index and ticks_us
+    big:N       one notification of OPEN with N bytes
+    indicate:X  an indication of IND carrying X
+    update:X    gatts_write(OPEN, X, send_update=True)
+    bye         gap_disconnect of the writer
+    pair        gap_pair of the writer
+    anything else is notified back on OPEN
 """
 
 import sys
@@ -42,11 +52,17 @@ _FLAG_READ = const(0x0002)
 _FLAG_WRITE_NO_RESPONSE = const(0x0004)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
+_FLAG_INDICATE = const(0x0020)
 _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
 
 _ADV_INTERVAL_US = const(20000)
+_IO_DISPLAY_ONLY = const(0)
+_IO_DISPLAY_YESNO = const(1)
 _IO_NO_INPUT_OUTPUT = const(3)
+_PASSKEY_ACTION_DISPLAY = const(3)
+_PASSKEY_ACTION_NUMERIC_COMPARISON = const(4)
+PASSKEY = 123456
 
 SERVICE = bluetooth.UUID("6c756d62-6f00-4000-8000-000000000001")
 OPEN = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000002"), _FLAG_READ | _FLAG_NOTIFY)
@@ -54,6 +70,7 @@ SECURE = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000003"),
           _FLAG_READ | _FLAG_READ_ENCRYPTED | _FLAG_WRITE | _FLAG_WRITE_ENCRYPTED | _FLAG_NOTIFY)
 ECHO = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000004"), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE)
 LONG = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000005"), _FLAG_READ | _FLAG_WRITE)
+IND = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000006"), _FLAG_READ | _FLAG_INDICATE)
 
 NAME = b"lumbo-t"
 
@@ -99,19 +116,19 @@ class Secrets:
 
 
 class Peripheral:
-    def __init__(self, ble, secrets):
+    def __init__(self, ble, secrets, io, mtu):
         self.ble = ble
         self.secrets = secrets
         self.connections = set()
         self.reads = 0
         ble.irq(self.irq)
-        ble.config(gap_name=NAME, bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT, mtu=247)
-        ((self.open, self.secure, self.echo, self.long),) = ble.gatts_register_services(
-            ((SERVICE, (OPEN, SECURE, ECHO, LONG)),))
+        ble.config(gap_name=NAME, bond=True, le_secure=True, mitm=io != _IO_NO_INPUT_OUTPUT, io=io, mtu=mtu)
+        ((self.open, self.secure, self.echo, self.long, self.ind),) = ble.gatts_register_services(
+            ((SERVICE, (OPEN, SECURE, ECHO, LONG, IND)),))
         ble.gatts_write(self.open, b"count:0")
         ble.gatts_write(self.secure, b"secret")
         ble.gatts_set_buffer(self.long, 100)
-        print("handles", self.open, self.secure, self.echo, self.long)
+        print("handles", self.open, self.secure, self.echo, self.long, self.ind)
 
     def advertise(self):
         self.ble.gap_advertise(_ADV_INTERVAL_US, adv_data=advertising_payload())
@@ -137,7 +154,7 @@ class Peripheral:
             value = self.ble.gatts_read(handle)
             print("irq write", conn, handle, value.hex())
             if handle == self.echo:
-                self.on_echo(value)
+                self.on_echo(conn, value)
         elif event == _IRQ_MTU_EXCHANGED:
             print("irq mtu", data[0], data[1])
         elif event == _IRQ_ENCRYPTION_UPDATE:
@@ -147,7 +164,12 @@ class Peripheral:
         elif event == _IRQ_GATTS_INDICATE_DONE:
             print("irq indicate_done", *data)
         elif event == _IRQ_PASSKEY_ACTION:
-            print("irq passkey", *data)
+            conn, action, passkey = data
+            print("irq passkey", conn, action, passkey)
+            if action == _PASSKEY_ACTION_NUMERIC_COMPARISON:
+                self.ble.gap_passkey(conn, action, 1)
+            elif action == _PASSKEY_ACTION_DISPLAY:
+                self.ble.gap_passkey(conn, action, PASSKEY)
         elif event == _IRQ_GET_SECRET:
             sec_type, index, key = data
             value = self.secrets.get(sec_type, index, key)
@@ -160,18 +182,33 @@ class Peripheral:
             return self.secrets.set(sec_type, key, value)
         return None
 
-    def on_echo(self, value):
+    def on_echo(self, writer, value):
         if value.startswith(b"burst:"):
             count = int(value[6:])
             for conn in self.connections:
                 for i in range(count):
                     self.ble.gatts_notify(conn, self.open, b"%d:%d" % (i, time.ticks_us()))
+        elif value.startswith(b"big:"):
+            self.ble.gatts_notify(writer, self.open, bytes(i & 0xFF for i in range(int(value[4:]))))
+        elif value.startswith(b"indicate:"):
+            self.ble.gatts_indicate(writer, self.ind, value[9:])
+        elif value.startswith(b"update:"):
+            self.ble.gatts_write(self.open, value[7:], True)
+        elif value == b"bye":
+            print("gap_disconnect", self.ble.gap_disconnect(writer))
+        elif value == b"pair":
+            self.ble.gap_pair(writer)
         else:
             for conn in self.connections:
                 self.ble.gatts_notify(conn, self.open, value)
 
 
-async def main(bond_file):
+def option(args, name, default):
+    return args[args.index(name) + 1] if name in args else default
+
+
+async def main(args):
+    io = {"none": _IO_NO_INPUT_OUTPUT, "compare": _IO_DISPLAY_YESNO, "display": _IO_DISPLAY_ONLY}
     ble = bluetooth.BLE()
     ble.active(True)
     try:
@@ -180,12 +217,13 @@ async def main(bond_file):
         print("advertise_too_long", exc.args[0])
     else:
         print("advertise_too_long accepted")
-    peripheral = Peripheral(ble, Secrets(bond_file))
+    peripheral = Peripheral(ble, Secrets(option(args, "--bonds", None)), io[option(args, "--io", "none")],
+                            int(option(args, "--mtu", "247")))
     peripheral.advertise()
     print("ready", ble.config("mac")[0], ble.config("mac")[1].hex())
     while True:
-        await asyncio.sleep_ms(1000)
+        await asyncio.sleep(1)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else None))
+    asyncio.run(main(sys.argv[1:]))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
     from bumble.host import Host
+    from bumble.pairing import PairingDelegate
 
     from lumbo.ble.bumble_backend import Central
 
@@ -44,11 +45,13 @@ def system() -> Link:
 
 
 def emulated(transport: str | None = None, host: Host | None = None, address: str | None = None,
-             keystore_path: Path | str | None = None) -> Link:
-    """bleak on bumble, joined to the emulated radio by `transport` or an in-process `host`."""
+             keystore_path: Path | str | None = None, delegate: PairingDelegate | None = None) -> Link:
+    """bleak on bumble, joined to the emulated radio by `transport` or an in-process `host`. `delegate`
+    answers passkey questions when pairing (default: accepts numeric comparison, has no passkey to type)."""
     from lumbo.ble.bumble_backend import Central, backend_classes
 
-    central = Central(transport=transport, host=host, address=address, keystore_path=keystore_path)
+    central = Central(transport=transport, host=host, address=address, keystore_path=keystore_path,
+                      delegate=delegate)
     scanner, client = backend_classes(central)
     return Link(scanner, client, central)
 

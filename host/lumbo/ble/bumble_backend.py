@@ -35,7 +35,8 @@ from bumble.gatt import Characteristic
 from bumble.gatt_client import CharacteristicProxy
 from bumble.host import Host
 from bumble.keys import JsonKeyStore, KeyStore, MemoryKeyStore
-from bumble.transport import open_transport
+
+from lumbo.emu.radio import open_hci_transport
 
 # The ATT MTU the client asks for: what a phone or laptop asks of the ESP32 (NimBLE accepts up to 256).
 REQUESTED_MTU = 247
@@ -138,7 +139,7 @@ class Central:
         async with self._lock:
             if self._device is None:
                 if self.transport_name is not None:
-                    self._transport = await open_transport(self.transport_name)
+                    self._transport = await open_hci_transport(self.transport_name)
                     host = Host(self._transport.source, self._transport.sink)
                 else:
                     assert self.host is not None
@@ -233,6 +234,7 @@ class BumbleClient(BaseBleakClient):
         self._peer: Peer | None = None
         self._disconnecting = False
         self._disconnected = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def _parse(address: str) -> hci.Address:
@@ -271,6 +273,7 @@ class BumbleClient(BaseBleakClient):
         self._disconnected.clear()
         self._disconnecting = False
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+        connection.on(connection.EVENT_SECURITY_REQUEST, lambda _auth_req: self._spawn(self._secure(connection)))
         try:
             keys = await device.keystore.get(str(connection.peer_address)) if device.keystore else None
             if keys is not None:
@@ -285,6 +288,22 @@ class BumbleClient(BaseBleakClient):
             with contextlib.suppress(Exception):
                 await self.disconnect()
             raise
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _secure(self, connection: Connection) -> None:
+        """The peripheral asked for security: encrypt with a stored key, or pair, as an OS does."""
+        device = await self.central.device()
+        try:
+            if device.keystore is not None and await device.keystore.get(str(connection.peer_address)):
+                await device.encrypt(connection)
+            else:
+                await connection.pair()
+        except (hci.HCI_Error, core.BaseBumbleError, core.ProtocolError):
+            return
 
     async def _discover(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()
@@ -333,51 +352,48 @@ class BumbleClient(BaseBleakClient):
                                                  else self._peer_address))
         await self.disconnect()
 
+    async def _gatt(self, what: str, operation: Any) -> Any:
+        """Run one GATT operation; ATT errors become AttError, a link lost under it a BleakError."""
+        try:
+            return await operation
+        except att.ATT_Error as exc:
+            raise AttError(what, exc.error_code) from exc
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise BleakError(f"{what} failed: the link to {self.address} was lost") from None
+
     async def read_gatt_char(self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False,
                              **kwargs: Any) -> bytearray:
         _, peer = self._require()
-        try:
-            return bytearray(await peer.read_value(characteristic.handle))
-        except att.ATT_Error as exc:
-            raise AttError(f"reading {characteristic.uuid}", exc.error_code) from exc
+        return bytearray(await self._gatt(f"reading {characteristic.uuid}", peer.read_value(characteristic.handle)))
 
     async def read_gatt_descriptor(self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False,
                                    **kwargs: Any) -> bytearray:
         _, peer = self._require()
-        try:
-            return bytearray(await peer.read_value(descriptor.handle))
-        except att.ATT_Error as exc:
-            raise AttError(f"reading descriptor {descriptor.uuid}", exc.error_code) from exc
+        return bytearray(await self._gatt(f"reading descriptor {descriptor.uuid}", peer.read_value(descriptor.handle)))
 
     async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any, response: bool) -> None:
         _, peer = self._require()
-        try:
-            await peer.write_value(characteristic.handle, bytes(data), with_response=response)
-        except att.ATT_Error as exc:
-            raise AttError(f"writing {characteristic.uuid}", exc.error_code) from exc
+        await self._gatt(f"writing {characteristic.uuid}",
+                         peer.write_value(characteristic.handle, bytes(data), with_response=response))
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: Any) -> None:
         _, peer = self._require()
-        try:
-            await peer.write_value(descriptor.handle, bytes(data), with_response=True)
-        except att.ATT_Error as exc:
-            raise AttError(f"writing descriptor {descriptor.uuid}", exc.error_code) from exc
+        await self._gatt(f"writing descriptor {descriptor.uuid}",
+                         peer.write_value(descriptor.handle, bytes(data), with_response=True))
 
     async def start_notify(self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback,
                            **kwargs: Any) -> None:
         _, peer = self._require()
         proxy: CharacteristicProxy[bytes] = characteristic.obj
-        try:
-            await peer.subscribe(proxy, lambda value: callback(bytearray(value)), prefer_notify=True)
-        except att.ATT_Error as exc:
-            raise AttError(f"subscribing to {characteristic.uuid}", exc.error_code) from exc
+        await self._gatt(f"subscribing to {characteristic.uuid}",
+                         peer.subscribe(proxy, lambda value: callback(bytearray(value)), prefer_notify=True))
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         _, peer = self._require()
-        try:
-            await peer.unsubscribe(characteristic.obj)
-        except att.ATT_Error as exc:
-            raise AttError(f"unsubscribing from {characteristic.uuid}", exc.error_code) from exc
+        await self._gatt(f"unsubscribing from {characteristic.uuid}", peer.unsubscribe(characteristic.obj))
 
 
 def backend_classes(central: Central) -> tuple[type[BumbleScanner], type[BumbleClient]]:

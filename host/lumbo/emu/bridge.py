@@ -28,6 +28,7 @@ import errno
 import json
 import logging
 import secrets
+import socket
 import struct
 import sys
 from collections.abc import Awaitable
@@ -37,9 +38,9 @@ from bumble import att, core, gatt, hci, pairing, smp
 from bumble.device import AdvertisingType, Connection, Device, DeviceConfiguration
 from bumble.host import Host
 from bumble.keys import KeyStore, PairingKeys
-from bumble.transport import open_transport
 
 from lumbo.emu import process
+from lumbo.emu.radio import open_hci_transport
 from lumbo.emu.upy import ble_wire as wire
 
 logger = logging.getLogger(__name__)
@@ -311,7 +312,7 @@ class Bridge:
         self._base_attributes = len(device.gatt_server.attributes)
 
     async def attach_transport(self, transport_name: str) -> Any:
-        transport = await open_transport(transport_name)
+        transport = await open_hci_transport(transport_name)
         await self.attach(Host(transport.source, transport.sink))
         return transport
 
@@ -347,7 +348,7 @@ class Bridge:
             writer.close()
             return
         async with self._session_lock:
-            writer.transport.get_extra_info("socket").setsockopt(6, 1, 1)  # TCP_NODELAY
+            writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             channel = FirmwareChannel(reader, writer)
             self.channel = channel
             try:
@@ -604,7 +605,7 @@ class Bridge:
         elif code == wire.OP_PAIR:
             link = self.links.get(items[0])
             if link is not None:
-                self._spawn(self._pair(link))
+                self._request_security(link)
         elif code == wire.OP_PASSKEY:
             link = self.links.get(items[0])
             waiter = link.passkey_waiters.get(items[1]) if link else None
@@ -613,12 +614,10 @@ class Bridge:
         else:
             logger.warning("unknown operation %d from the firmware", code)
 
-    async def _pair(self, link: Link) -> None:
+    def _request_security(self, link: Link) -> None:
+        """gap_pair on a peripheral: a Security Request, as NimBLE sends; the central pairs or encrypts."""
         assert self.device is not None
-        try:
-            await self.device.pair(link.connection)
-        except (core.ProtocolError, core.BaseBumbleError, asyncio.CancelledError) as exc:
-            logger.info("pairing started by the firmware failed: %s", exc)
+        self.device.request_pairing(link.connection)
 
     async def _notify(self, conn_handle: int, value_handle: int, data: bytes) -> None:
         link = self.links.get(conn_handle)

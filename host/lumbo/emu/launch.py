@@ -14,6 +14,7 @@ the parent closes. Ctrl-C in a terminal reaches the whole process group, and eve
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import ctypes
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from lumbo import mpy
+from lumbo.ble import RADIO_ENV
 from lumbo.emu import process
 from lumbo.paths import EMULATED_HARDWARE_DIR
 
@@ -38,6 +40,9 @@ if TYPE_CHECKING:
 READY_TIMEOUT_S = 20.0
 STOP_GRACE_S = 3.0
 BRIDGE_ENV = "LUMBO_BLE_BRIDGE"  # read by the emulated bluetooth module
+# The emulated bluetooth module is Python in the firmware's own heap (about 18 KB once imported, where the
+# board's C module takes little of it): the firmware gets the board's heap plus that much.
+EMULATED_DEVICE_HEAP = "128k"
 
 
 def _die_with_parent() -> None:
@@ -205,13 +210,30 @@ class BridgeProcess:
         await self.child.stop()
 
 
+# Runs a firmware script under CPython the way tests import firmware there (lumbo.mpcompat).
+_CPYTHON_BOOT = (
+    "import runpy, sys; from lumbo import mpcompat; mpcompat.install(emulated_hardware=True); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
 async def start_firmware(bridge_endpoint: str, args: Sequence[str], path: Sequence[Path | str] = (),
-                         heapsize: str | None = mpy.DEVICE_HEAP, cwd: Path | str | None = None,
-                         name: str = "firmware") -> Child:
-    """`micropython ARGS` with MICROPYPATH = path + the emulated hardware, joined to a bridge."""
-    env = mpy.micropython_env([*path, EMULATED_HARDWARE_DIR])
+                         heapsize: str | None = None, cwd: Path | str | None = None,
+                         name: str = "firmware", interpreter: str = "micropython") -> Child:
+    """Run a firmware script joined to a bridge: `micropython ARGS` with MICROPYPATH = path + the emulated
+    hardware (interpreter "micropython"), or the same script under CPython with lumbo.mpcompat ("cpython").
+    The default heap is the board's plus what the emulated bluetooth module itself takes."""
+    if interpreter == "micropython":
+        env = mpy.micropython_env([*path, EMULATED_HARDWARE_DIR])
+        command = mpy.micropython_command(list(args), heapsize or EMULATED_DEVICE_HEAP)
+    elif interpreter == "cpython":
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in path), env.get("PYTHONPATH", "")])
+        command = [sys.executable, "-c", _CPYTHON_BOOT, *args]
+    else:
+        raise ValueError(f"unknown interpreter {interpreter!r}: use micropython or cpython")
     env[BRIDGE_ENV] = bridge_endpoint
-    return await Child.start(name, mpy.micropython_command(list(args), heapsize), env=env, cwd=cwd)
+    return await Child.start(name, command, env=env, cwd=cwd)
 
 
 class Emulation:
@@ -220,8 +242,9 @@ class Emulation:
 
     def __init__(self, script: Path | str | None = None, script_args: Sequence[str] = (),
                  path: Sequence[Path | str] = (), address: str | None = None, irk: bytes | None = None,
-                 connect_timeout_s: float | None = None, heapsize: str | None = mpy.DEVICE_HEAP,
-                 bridge_log_level: str = "WARNING") -> None:
+                 connect_timeout_s: float | None = None, heapsize: str | None = None,
+                 bridge_log_level: str = "WARNING", interpreter: str = "micropython") -> None:
+        self.interpreter = interpreter
         self.script = script
         self.script_args = list(script_args)
         self.path = list(path)
@@ -250,7 +273,7 @@ class Emulation:
         """Start (or restart, after `stop_firmware`) the firmware script."""
         assert self.bridge is not None and self.script is not None
         self.firmware = await start_firmware(self.bridge.endpoint, [str(self.script), *self.script_args],
-                                             self.path, self.heapsize)
+                                             self.path, self.heapsize, interpreter=self.interpreter)
         return self.firmware
 
     async def stop_firmware(self, power_cut: bool = False) -> None:
@@ -278,7 +301,8 @@ class InProcessEmulation:
 
     def __init__(self, script: Path | str | None = None, script_args: Sequence[str] = (),
                  path: Sequence[Path | str] = (), address: str | None = None, irk: bytes | None = None,
-                 connect_timeout_s: float | None = None, heapsize: str | None = mpy.DEVICE_HEAP) -> None:
+                 connect_timeout_s: float | None = None, heapsize: str | None = None,
+                 interpreter: str = "micropython") -> None:
         from bumble import hci
 
         from lumbo.emu.bridge import Bridge
@@ -287,6 +311,7 @@ class InProcessEmulation:
         self.script_args = list(script_args)
         self.path = list(path)
         self.heapsize = heapsize
+        self.interpreter = interpreter
         self.connect_timeout_s = connect_timeout_s
         self.bridge = Bridge(hci.Address(address) if address else hci.Address.generate_static_address(), irk)
         self.air: InProcessRadio | None = None
@@ -318,7 +343,8 @@ class InProcessEmulation:
     async def start_firmware(self) -> Child:
         assert self.script is not None
         self.firmware = await start_firmware(f"127.0.0.1:{self.bridge.port}",
-                                             [str(self.script), *self.script_args], self.path, self.heapsize)
+                                             [str(self.script), *self.script_args], self.path, self.heapsize,
+                                             interpreter=self.interpreter)
         return self.firmware
 
     async def stop_firmware(self, power_cut: bool = False) -> None:
@@ -354,3 +380,44 @@ def child_pids(parent: int | None = None) -> list[int]:
         if int(fields[1]) == parent and fields[0] != "Z":
             pids.append(int(entry.name))
     return pids
+
+
+async def _run(args: argparse.Namespace) -> None:
+    emulation = Emulation(args.script, args.script_args, address=args.address,
+                          irk=bytes.fromhex(args.irk) if args.irk else None, interpreter=args.interpreter,
+                          bridge_log_level=args.log_level)
+    async with emulation:
+        assert emulation.radio is not None and emulation.bridge is not None and emulation.firmware is not None
+        print(f"{RADIO_ENV}={emulation.radio.transport}", flush=True)
+        print(f"radio pid={emulation.radio.child.proc.pid} control={emulation.radio.control_port}", flush=True)
+        print(f"bridge pid={emulation.bridge.child.proc.pid} address={emulation.bridge.address}", flush=True)
+        print(f"firmware pid={emulation.firmware.proc.pid}", flush=True)
+        firmware, shown = emulation.firmware, 0
+        while True:
+            while shown < len(firmware.lines):
+                print(f"firmware: {firmware.lines[shown]}", flush=True)
+                shown += 1
+            if firmware.proc.returncode is not None and shown == len(firmware.lines):
+                print(f"firmware exited with status {firmware.proc.returncode}", flush=True)
+                return
+            with contextlib.suppress(ChildFailed):
+                await firmware.wait_for("", timeout_s=0.5, start=shown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lumbo.emu.launch",
+        description="Run a firmware script on an emulated device: radio, bridge and firmware, until it exits "
+                    "or Ctrl-C. The host side joins with the printed LUMBO_BLE_RADIO.")
+    parser.add_argument("script", help="the firmware's entry script (run with micropython)")
+    parser.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
+    parser.add_argument("--address", help="the device's static random identity address (keeps bonds valid)")
+    parser.add_argument("--irk", help="the device's identity resolving key, 32 hex digits")
+    parser.add_argument("--interpreter", choices=("micropython", "cpython"), default="micropython")
+    parser.add_argument("--log-level", default="WARNING", help="the bridge's logging level")
+    args = parser.parse_args(argv)
+    return process.run_until_stopped(_run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

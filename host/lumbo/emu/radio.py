@@ -29,13 +29,16 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.host import Host
 from bumble.link import LocalLink
+from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink, StreamPacketSink, StreamPacketSource
 
 from lumbo.emu import process
@@ -188,7 +191,7 @@ class _HciClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        transport.get_extra_info("socket").setsockopt(6, 1, 1)  # TCP_NODELAY: HCI packets are small
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.controller = self.air.new_controller()
         self.controller.host = StreamPacketSink(transport)
         self.source.set_packet_sink(self.controller)
@@ -257,6 +260,17 @@ class RadioServer(_Air):
             server.close()
         for server in self._servers:
             await server.wait_closed()
+
+
+async def open_hci_transport(name: str) -> Any:
+    """bumble's open_transport, with Nagle's algorithm off on a TCP link: HCI packets are small, and each
+    waits on the one before (without this, every exchange waits for the peer's delayed ACK)."""
+    transport = await open_transport(name)
+    stream = getattr(getattr(transport, "sink", None), "transport", None)
+    sock = stream.get_extra_info("socket") if isinstance(stream, asyncio.BaseTransport) else None
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return transport
 
 
 async def send_control(port: int, command: str, timeout_s: float = 5.0) -> str:

@@ -114,6 +114,15 @@ class UUID:
     __str__ = __repr__
 
 
+def _current_task():
+    import asyncio
+
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
 class _Attr:
     """One local value, as MicroPython's GATT database keeps it."""
 
@@ -173,6 +182,10 @@ class _BLE:
             sock.close()
             message = "the emulated radio at %s does not answer: is the bridge running?" % target
             raise OSError(errno.ENODEV, message) from None
+        try:
+            sock.setsockopt(6, 1, 1)  # TCP_NODELAY: small frames, each waiting on the last
+        except OSError:
+            pass
         sock.setblocking(False)
         self._sock = sock
         self._poll = select.poll()
@@ -197,10 +210,15 @@ class _BLE:
         self._sock = None
         self._conns = set()
         self._events = []
+        hooked = self._loop_hooked
+        self._loop_hooked = None
+        if hooked is not None:
+            if _ON_MICROPYTHON:
+                if hooked is not _current_task():
+                    hooked.cancel()
+            else:
+                hooked.remove_reader(sock.fileno())
         if sock is not None:
-            if not _ON_MICROPYTHON and self._loop_hooked is not None:
-                self._loop_hooked.remove_reader(sock.fileno())
-            self._loop_hooked = None
             sock.close()
 
     def _hook_event_loop(self):
