@@ -461,12 +461,13 @@ class _BLE:
 
     def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
         self._check()
-        self._call(_w.OP_ADVERTISE, (
+        result = self._call(_w.OP_ADVERTISE, (
             None if interval_us is None else int(interval_us),
             None if adv_data is None else bytes(adv_data),
             None if resp_data is None else bytes(resp_data),
             1 if connectable else 0,
         ))
+        self._mac = (result[1], result[2])
 
     def gap_disconnect(self, conn_handle):
         self._check()
