@@ -48,6 +48,8 @@ class Lsm6ds3Family(St):
         four = self._four
         self._rd(_FIFO_STATUS1, four)
         words = four[0] | (four[1] & self.DIFF_MASK) << 8
+        if four[1] & 0x20 and not words:
+            words = self.FIFO_WORDS  # FIFO_FULL: a full FIFO's count does not fit DIFF_FIFO's bits
         if four[1] & 0x40:  # OVER_RUN
             burst.overflows += 1
             self.overflows += 1

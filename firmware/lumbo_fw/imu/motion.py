@@ -4,7 +4,7 @@ A window of `window_samples` samples is still when, on every axis, neither its s
 the change of its mean from the window before exceeds the thresholds. The thresholds come from the
 chip's own noise (`thresholds_for`), so a sensor lying on a table is still and a worn one almost never
 is: the spread catches quick movement, the change of the mean catches slow sway and breathing, which
-move the mean of a second by far more than noise does (the mean of 50 samples has a fifth of the noise).
+move the mean of a second by far more than noise does.
 
 Gyro bias estimation (bias.py) and not-worn detection (power.py) both read the windows from here. The
 per-sample work is one viper loop; nothing allocates.
@@ -43,11 +43,14 @@ def _accumulate(samples, start: int, end: int, acc) -> int:
 
 
 def thresholds_for(imu):
-    """(accel mean change, accel spread, gyro mean change, gyro spread) in counts, from the chip's noise:
-    3 sigma (+1 count) for the mean of a window, 10 sigma (+2 counts) for its spread."""
+    """(accel mean change, accel spread, gyro mean change, gyro spread) in counts, from the chip's noise.
+
+    The mean of a second's samples has a seventh of the noise (50 samples), so a change of the mean by
+    3 sigma (+1 count) is movement even for a part twice as noisy as its datasheet says. The spread of
+    50 noise samples is about 5 sigma; 16 sigma (+2 counts) leaves room for that same noisy part."""
     accel_sigma = imu.ACCEL_NOISE_UG * imu.accel_lsb_per_g / 1000000
     gyro_sigma = imu.GYRO_NOISE_MDPS * imu.gyro_lsb_per_dps / 1000
-    return (int(3 * accel_sigma) + 1, int(10 * accel_sigma) + 2, int(3 * gyro_sigma) + 1, int(10 * gyro_sigma) + 2)
+    return (int(3 * accel_sigma) + 1, int(16 * accel_sigma) + 2, int(3 * gyro_sigma) + 1, int(16 * gyro_sigma) + 2)
 
 
 class MotionWindow:

@@ -1,25 +1,24 @@
-"""Stand-in for MicroPython's `machine` module on a machine without a board.
+"""Stand-in for MicroPython's `machine` module on a machine without a board."""
 
-Under the MicroPython unix port this file shadows the built-in module and re-exports it (`umachine`), then
-adds what the unix port lacks: `Pin` and an `I2C` bus to which emulated chips are attached. It runs under
-CPython too. An emulated chip is any object with
-
-    read_into(register, buf)   fill buf with the bytes read from register onwards
-    write(register, buf)       take the bytes written to register onwards
-
-and, optionally,
-
-    attached(bus_id, address)  told where it was connected (a chip that hangs the bus needs its bus id)
-    poll()                     let time-driven state move on (used while the board sleeps)
-
-Bus errors are raised as a real ESP32 raises them: OSError(ENODEV) when no device acknowledges its address,
-OSError(ETIMEDOUT) when the bus hangs.
-
-Pins with the same number share one level, as on a board: a chip's interrupt line driven with `drive()`
-is what `Pin(n).value()` reads, and it runs the handlers set with `Pin.irq()`.
-
-Nothing here allocates on a working transfer, so heap measurements of a driver see only the driver.
-"""
+# Under the MicroPython unix port this file shadows the built-in module and re-exports it (`umachine`), then
+# adds what the unix port lacks: `Pin` and an `I2C` bus to which emulated chips are attached. It runs under
+# CPython too. An emulated chip is any object with
+#
+#     read_into(register, buf)   fill buf with the bytes read from register onwards
+#     write(register, buf)       take the bytes written to register onwards
+#
+# and, optionally,
+#
+#     attached(bus_id, address)  told where it was connected (a chip that hangs the bus needs its bus id)
+#     poll()                     let time-driven state move on (used while the board sleeps)
+#
+# Bus errors are raised as a real ESP32 raises them: OSError(ENODEV) when no device acknowledges its address,
+# OSError(ETIMEDOUT) when the bus hangs.
+#
+# Pins with the same number share one level, as on a board: a chip's interrupt line driven with `drive()`
+# is what `Pin(n).value()` reads, and it runs the handlers set with `Pin.irq()`.
+#
+# Nothing here allocates on a working transfer, so heap measurements of a driver see only the driver.
 
 try:
     from umachine import *  # noqa: F403  (the unix port's own machine functions)

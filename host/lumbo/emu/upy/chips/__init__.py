@@ -1,16 +1,15 @@
-"""Emulated IMU chips, modelled at their register maps, for tests and the demo (both interpreters).
+"""Emulated IMU chips, modelled at their register maps, for tests and the demo (both interpreters)."""
 
-    from chips import plug
-    from chips.clock import ManualClock
-    from chips.frames import FrameSource
-
-    clock = ManualClock()
-    chip = plug("LSM6DSOX", FrameSource.open("day.frames"), clock, bus_id=0, int_pin=4)
-
-`plug` attaches the chip to the emulated `machine.I2C` bus at its usual address; the firmware's driver
-then finds and runs it unchanged. The chip's motion comes from a frame source (chips.frames), its time
-from the clock; see chips.regchip for the faults a test can inject.
-"""
+#     from chips import plug
+#     from chips.clock import ManualClock
+#     from chips.frames import FrameSource
+#
+#     clock = ManualClock()
+#     chip = plug("LSM6DSOX", FrameSource.open("day.frames"), clock, bus_id=0, int_pin=4)
+#
+# `plug` attaches the chip to the emulated `machine.I2C` bus at its usual address; the firmware's driver
+# then finds and runs it unchanged. The chip's motion comes from a frame source (chips.frames), its time
+# from the clock; see chips.regchip for the faults a test can inject.
 
 import machine
 

@@ -1,11 +1,10 @@
-"""A clock that moves only when told, for tests and for emulated chips.
+"""A clock that moves only when told, for tests and for emulated chips."""
 
-It offers what firmware asks of a clock (MicroPython's `time` names: ticks_us, ticks_ms, sleep_ms,
-sleep_us) and what emulated chips need (`now_us`, microseconds since the start, never wrapping).
-Sleeping moves the clock forward at once, so a test of an hour of firmware time runs in milliseconds.
-The ticks wrap with the same period as the interpreter's own `time.ticks_*`, so `time.ticks_diff` works
-on them under CPython (with lumbo.mpcompat) and MicroPython alike.
-"""
+# It offers what firmware asks of a clock (MicroPython's `time` names: ticks_us, ticks_ms, sleep_ms,
+# sleep_us) and what emulated chips need (`now_us`, microseconds since the start, never wrapping).
+# Sleeping moves the clock forward at once, so a test of an hour of firmware time runs in milliseconds.
+# The ticks wrap with the same period as the interpreter's own `time.ticks_*`, so `time.ticks_diff` works
+# on them under CPython (with lumbo.mpcompat) and MicroPython alike.
 
 import time
 

@@ -1,21 +1,22 @@
-"""The motion an emulated IMU senses: frames of six integers at a fixed rate, from a file or an array.
+"""The motion an emulated IMU senses:"""
 
-A frame is (ax, ay, az, gx, gy, gz) in the sensor's own axes: acceleration in micro-g (gravity included),
-angular rate in millidegrees per second. Both interpreters read it the same way, without numpy; the host
-writes the files from a lumbo-imu/1 recording with `lumbo.emu.imu_frames`.
-
-File layout (all little-endian):
-
-    bytes 0-7     magic b"LUMBOFR1"
-    bytes 8-11    uint32 rate in millihertz (50000 for 50 Hz)
-    bytes 12-15   uint32 number of frames
-    bytes 16-23   reserved, zero
-    bytes 24-     frames, 6 x int32 each (24 bytes)
-
-Frame i describes the motion at i / rate seconds after the source starts. Before the first frame the first
-holds; after the last, the last holds (a recording that has ended leaves the sensor where it was).
-Reading a frame allocates nothing: a file is read in chunks into one preallocated buffer.
-"""
+# The motion an emulated IMU senses: frames of six integers at a fixed rate, from a file or an array.
+#
+# A frame is (ax, ay, az, gx, gy, gz) in the sensor's own axes: acceleration in micro-g (gravity included),
+# angular rate in millidegrees per second. Both interpreters read it the same way, without numpy; the host
+# writes the files from a lumbo-imu/1 recording with `lumbo.emu.imu_frames`.
+#
+# File layout (all little-endian):
+#
+#     bytes 0-7     magic b"LUMBOFR1"
+#     bytes 8-11    uint32 rate in millihertz (50000 for 50 Hz)
+#     bytes 12-15   uint32 number of frames
+#     bytes 16-23   reserved, zero
+#     bytes 24-     frames, 6 x int32 each (24 bytes)
+#
+# Frame i describes the motion at i / rate seconds after the source starts. Before the first frame the first
+# holds; after the last, the last holds (a recording that has ended leaves the sensor where it was).
+# Reading a frame allocates nothing: a file is read in chunks into one preallocated buffer.
 
 import struct
 from array import array

@@ -1,29 +1,28 @@
-"""Emulated InvenSense MPU-6050 and MPU-6500/MPU-9250 (the GY-521 family), at their register maps.
+"""Emulated InvenSense MPU-6050 and MPU-6500/MPU-9250 (the GY-521 family), at their register maps."""
 
-Modelled (register numbers from the MPU-6000/6050 Register Map rev 4.2 and the MPU-6500 Register Map
-rev 2.1):
-- identity: WHO_AM_I (0x75); PWR_MGMT_1 (0x6B) DEVICE_RESET, SLEEP, CYCLE; PWR_MGMT_2 (0x6C) wake rate;
-- configuration: SMPLRT_DIV (0x19), CONFIG (0x1A: DLPF_CFG, and on the 6500 FIFO_MODE), GYRO_CONFIG
-  (0x1B), ACCEL_CONFIG (0x1C), ACCEL_CONFIG2 (0x1D, 6500), LP_ACCEL_ODR (0x1E, 6500);
-  sample rate = 1 kHz / (1 + SMPLRT_DIV) with the low-pass on (8 kHz with DLPF_CFG 0 or 7);
-- data: ACCEL_OUT (0x3B), TEMP_OUT (0x41), GYRO_OUT (0x43), big-endian, two's complement;
-- FIFO: FIFO_EN (0x23), USER_CTRL (0x6A: FIFO_EN, FIFO_RESET), FIFO_COUNT (0x72-0x73), FIFO_R_W (0x74,
-  read repeatedly without the address moving on); 1024 bytes (6050) or 512 (6500). Frames are the enabled
-  sensors in register order (accel, temperature, gyro). When full, the oldest byte is overwritten (the
-  6500 with CONFIG.FIFO_MODE=1 drops new bytes instead) and INT_STATUS.FIFO_OFLOW_INT is set: a reader
-  that ignores it then reads frames that start mid-sample, exactly the misalignment a real chip gives.
-  Reading an empty FIFO repeats the last byte read.
-- interrupts: INT_PIN_CFG (0x37: active low, latch, clear on any read), INT_ENABLE (0x38), INT_STATUS
-  (0x3A, cleared when read): DATA_RDY, FIFO_OFLOW, and motion (6050 MOT_INT / 6500 WOM_INT);
-- motion: 6050 MOT_THR (0x1F, 2 mg per count), MOT_DUR (0x20, 1 ms per count), MOT_DETECT_CTRL (0x69),
-  the accelerometer high-pass in ACCEL_CONFIG bits 2:0 (0 = off; 7 = hold: compare with the sample held
-  when set; others are approximated as a comparison with the previous sample), and the low-power cycle
-  (PWR_MGMT_1.CYCLE with PWR_MGMT_2.LP_WAKE_CTRL: 1.25, 5, 20 or 40 Hz);
-  6500 WOM_THR (0x1F, 4 mg per count), ACCEL_INTEL_CTRL (0x69: enable, compare with previous sample) and
-  LP_ACCEL_ODR (0.24-500 Hz) in cycle mode.
-Not modelled: the filters' dynamics (the source is already band-limited), self-test, offsets, the DMP,
-the auxiliary I2C master, FSYNC.
-"""
+# Modelled (register numbers from the MPU-6000/6050 Register Map rev 4.2 and the MPU-6500 Register Map
+# rev 2.1):
+# - identity: WHO_AM_I (0x75); PWR_MGMT_1 (0x6B) DEVICE_RESET, SLEEP, CYCLE; PWR_MGMT_2 (0x6C) wake rate;
+# - configuration: SMPLRT_DIV (0x19), CONFIG (0x1A: DLPF_CFG, and on the 6500 FIFO_MODE), GYRO_CONFIG
+#   (0x1B), ACCEL_CONFIG (0x1C), ACCEL_CONFIG2 (0x1D, 6500), LP_ACCEL_ODR (0x1E, 6500);
+#   sample rate = 1 kHz / (1 + SMPLRT_DIV) with the low-pass on (8 kHz with DLPF_CFG 0 or 7);
+# - data: ACCEL_OUT (0x3B), TEMP_OUT (0x41), GYRO_OUT (0x43), big-endian, two's complement;
+# - FIFO: FIFO_EN (0x23), USER_CTRL (0x6A: FIFO_EN, FIFO_RESET), FIFO_COUNT (0x72-0x73), FIFO_R_W (0x74,
+#   read repeatedly without the address moving on); 1024 bytes (6050) or 512 (6500). Frames are the enabled
+#   sensors in register order (accel, temperature, gyro). When full, the oldest byte is overwritten (the
+#   6500 with CONFIG.FIFO_MODE=1 drops new bytes instead) and INT_STATUS.FIFO_OFLOW_INT is set: a reader
+#   that ignores it then reads frames that start mid-sample, exactly the misalignment a real chip gives.
+#   Reading an empty FIFO repeats the last byte read.
+# - interrupts: INT_PIN_CFG (0x37: active low, latch, clear on any read), INT_ENABLE (0x38), INT_STATUS
+#   (0x3A, cleared when read): DATA_RDY, FIFO_OFLOW, and motion (6050 MOT_INT / 6500 WOM_INT);
+# - motion: 6050 MOT_THR (0x1F, 2 mg per count), MOT_DUR (0x20, 1 ms per count), MOT_DETECT_CTRL (0x69),
+#   the accelerometer high-pass in ACCEL_CONFIG bits 2:0 (0 = off; 7 = hold: compare with the sample held
+#   when set; others are approximated as a comparison with the previous sample), and the low-power cycle
+#   (PWR_MGMT_1.CYCLE with PWR_MGMT_2.LP_WAKE_CTRL: 1.25, 5, 20 or 40 Hz);
+#   6500 WOM_THR (0x1F, 4 mg per count), ACCEL_INTEL_CTRL (0x69: enable, compare with previous sample) and
+#   LP_ACCEL_ODR (0.24-500 Hz) in cycle mode.
+# Not modelled: the filters' dynamics (the source is already band-limited), self-test, offsets, the DMP,
+# the auxiliary I2C master, FSYNC.
 
 from chips.regchip import EmulatorError, RegisterChip, quantise
 

@@ -1,25 +1,26 @@
-"""What every emulated IMU shares: a register file behind the I2C device interface, a sampling clock that
-follows an injected clock, quantisation of the source's motion to the chip's counts, an interrupt line,
-and the faults a test can inject.
+"""What every emulated IMU shares:"""
 
-A family module (invensense, st) describes its registers and FIFO; a chip class sets its identity.
-
-Time: the chip samples at its configured output rate from the moment sampling starts, on the clock it
-was given (`now_us()`, microseconds, never wrapping). Nothing happens between bus transfers: on each
-transfer (and on `poll()`) the chip catches up with every sample that fell due since the last one, in
-order, so the FIFO fills, overflows and raises interrupts as the real chip would have. A long absence
-is shortened to the samples that can still matter (enough to refill the FIFO), so an hour of sleep does
-not replay an hour of samples; in wake-on-motion mode every low-power sample is still examined.
-
-Faults (each documented at its method): `fail_transfers()` (the chip stops acknowledging: OSError
-ENODEV), `hang_bus()` (the chip holds SDA low: every transfer on the bus times out, OSError ETIMEDOUT),
-`reset_spontaneously()` (a brown-out: all registers back to their reset values, the FIFO emptied, the
-configuration lost), `set_identity()` (a different WHO_AM_I, as a wrong or counterfeit part answers),
-and FIFO overflow, which needs no injection: stop reading for longer than the FIFO holds.
-
-The register map is strict: a write to a register the emulator does not model raises EmulatorError, so a
-driver cannot rely on something the emulator silently ignores.
-"""
+# What every emulated IMU shares: a register file behind the I2C device interface, a sampling clock that
+# follows an injected clock, quantisation of the source's motion to the chip's counts, an interrupt line,
+# and the faults a test can inject.
+#
+# A family module (invensense, st) describes its registers and FIFO; a chip class sets its identity.
+#
+# Time: the chip samples at its configured output rate from the moment sampling starts, on the clock it
+# was given (`now_us()`, microseconds, never wrapping). Nothing happens between bus transfers: on each
+# transfer (and on `poll()`) the chip catches up with every sample that fell due since the last one, in
+# order, so the FIFO fills, overflows and raises interrupts as the real chip would have. A long absence
+# is shortened to the samples that can still matter (enough to refill the FIFO), so an hour of sleep does
+# not replay an hour of samples; in wake-on-motion mode every low-power sample is still examined.
+#
+# Faults (each documented at its method): `fail_transfers()` (the chip stops acknowledging: OSError
+# ENODEV), `hang_bus()` (the chip holds SDA low: every transfer on the bus times out, OSError ETIMEDOUT),
+# `reset_spontaneously()` (a brown-out: all registers back to their reset values, the FIFO emptied, the
+# configuration lost), `set_identity()` (a different WHO_AM_I, as a wrong or counterfeit part answers),
+# and FIFO overflow, which needs no injection: stop reading for longer than the FIFO holds.
+#
+# The register map is strict: a write to a register the emulator does not model raises EmulatorError, so a
+# driver cannot rely on something the emulator silently ignores.
 
 from array import array
 

@@ -1,8 +1,9 @@
-"""Light sleep for a board that is not there: the clock moves on in small steps, the emulated chips keep
-sampling, and the sleep ends when the wake pin reaches its level or the time is up.
+"""Light sleep for a board that is not there:"""
 
-It has the interface lumbo_fw.power expects of a sleeper, so the firmware's power logic runs unchanged.
-"""
+# Light sleep for a board that is not there: the clock moves on in small steps, the emulated chips keep
+# sampling, and the sleep ends when the wake pin reaches its level or the time is up.
+#
+# It has the interface lumbo_fw.power expects of a sleeper, so the firmware's power logic runs unchanged.
 
 import machine
 
@@ -19,10 +20,11 @@ class EmulatedSleep:
         self.slept_ms = 0
 
     def sleep_until(self, pin, level, max_ms):
-        """Sleep up to max_ms; return True if pin reached level (the board woke on it), False on time."""
+        """Sleep up to max_ms; return True if pin (None: no pin, a plain timed sleep) reached level, which
+        woke the board, False when the time ran out."""
         self.sleeps += 1
         machine.poll_all()
-        if pin.value() == level:
+        if pin is not None and pin.value() == level:
             return True
         waited = 0
         while waited < max_ms:
@@ -31,6 +33,6 @@ class EmulatedSleep:
             waited += step
             self.slept_ms += step
             machine.poll_all()
-            if pin.value() == level:
+            if pin is not None and pin.value() == level:
                 return True
         return False

@@ -1,30 +1,29 @@
-"""Emulated ST LSM6DS3 / LSM6DS3TR-C and LSM6DSOX / LSM6DSO, at their register maps.
+"""Emulated ST LSM6DS3 / LSM6DS3TR-C and LSM6DSOX / LSM6DSO, at their register maps."""
 
-Modelled (register numbers from the LSM6DS3 datasheet DocID026899, the LSM6DS3TR-C datasheet DS11875 and
-the LSM6DSOX datasheet DS12814):
-- identity: WHO_AM_I (0x0F); CTRL3_C (0x12) SW_RESET, BOOT, BDU, IF_INC (address auto-increment),
-  H_LACTIVE (interrupt active low);
-- configuration: CTRL1_XL (0x10: ODR, full scale, LPF2 on the DSOX), CTRL2_G (0x11: ODR, full scale,
-  125 dps), CTRL4_C, CTRL6_C (XL_HM_MODE: high performance off), CTRL7_G, CTRL8_XL, CTRL9_XL, CTRL10_C;
-  the accelerometer and gyro run at one common rate (12.5 Hz to 6.66 kHz), or the gyro is off;
-- data: OUT_TEMP (0x20), gyro (0x22), accel (0x28), little-endian, STATUS_REG (0x1E);
-- FIFO, LSM6DS3 family: FIFO_CTRL1-5 (0x06-0x0A: threshold, decimation, FIFO rate, mode), untagged
-  16-bit words in the pattern gyro x, y, z, accel x, y, z; FIFO_STATUS1-4 (0x3A-0x3D: unread words,
-  watermark, OVER_RUN, FULL, EMPTY, FIFO_PATTERN = position in the pattern of the next word to be read);
-  FIFO_DATA_OUT_L/H (0x3E-0x3F, a burst read wraps from 0x3F back to 0x3E); 4096 words (DS3) or 2048
-  (DS3TR-C). In continuous mode a full FIFO overwrites its oldest word, so after an overflow the next
-  word may be any axis: FIFO_PATTERN tells which.
-- FIFO, LSM6DSOX family: FIFO_CTRL1-4 (0x07-0x0A: watermark, batch rates BDR_XL/BDR_GY, mode); 512
-  tagged entries of 7 bytes (tag: sensor << 3 | 2-bit slot counter << 1 | parity; gyro 0x01, accel 0x02,
-  gyro first in each slot); FIFO_STATUS1-2 (0x3A-0x3B: unread entries, watermark, overrun, full, latched
-  overrun cleared on read); FIFO_DATA_OUT_TAG..Z_H (0x78-0x7E, a burst read wraps from 0x7E back to 0x78).
-- wake-up: WAKE_UP_THS (0x5B: threshold in full scale / 64), WAKE_UP_DUR (0x5C), MD1_CFG (0x5E:
-  INT1_WU), TAP_CFG (0x58 on the DS3: LIR latches) or TAP_CFG0 (0x56: LIR) and TAP_CFG2 (0x58:
-  INTERRUPTS_ENABLE) on the DSOX; the slope filter (half the difference of consecutive samples) against
-  the threshold; WAKE_UP_SRC (0x1B) reports it and, when latched, clears on read.
-Not modelled: the filters' dynamics, embedded functions (pedometer, tilt, tap, FSM, MLC), the sensor hub,
-timestamps, OIS, self-test, offsets, decimation other than 1 and FIFO compression.
-"""
+# Modelled (register numbers from the LSM6DS3 datasheet DocID026899, the LSM6DS3TR-C datasheet DS11875 and
+# the LSM6DSOX datasheet DS12814):
+# - identity: WHO_AM_I (0x0F); CTRL3_C (0x12) SW_RESET, BOOT, BDU, IF_INC (address auto-increment),
+#   H_LACTIVE (interrupt active low);
+# - configuration: CTRL1_XL (0x10: ODR, full scale, LPF2 on the DSOX), CTRL2_G (0x11: ODR, full scale,
+#   125 dps), CTRL4_C, CTRL6_C (XL_HM_MODE: high performance off), CTRL7_G, CTRL8_XL, CTRL9_XL, CTRL10_C;
+#   the accelerometer and gyro run at one common rate (12.5 Hz to 6.66 kHz), or the gyro is off;
+# - data: OUT_TEMP (0x20), gyro (0x22), accel (0x28), little-endian, STATUS_REG (0x1E);
+# - FIFO, LSM6DS3 family: FIFO_CTRL1-5 (0x06-0x0A: threshold, decimation, FIFO rate, mode), untagged
+#   16-bit words in the pattern gyro x, y, z, accel x, y, z; FIFO_STATUS1-4 (0x3A-0x3D: unread words,
+#   watermark, OVER_RUN, FULL, EMPTY, FIFO_PATTERN = position in the pattern of the next word to be read);
+#   FIFO_DATA_OUT_L/H (0x3E-0x3F, a burst read wraps from 0x3F back to 0x3E); 4096 words (DS3) or 2048
+#   (DS3TR-C). In continuous mode a full FIFO overwrites its oldest word, so after an overflow the next
+#   word may be any axis: FIFO_PATTERN tells which.
+# - FIFO, LSM6DSOX family: FIFO_CTRL1-4 (0x07-0x0A: watermark, batch rates BDR_XL/BDR_GY, mode); 512
+#   tagged entries of 7 bytes (tag: sensor << 3 | 2-bit slot counter << 1 | parity; gyro 0x01, accel 0x02,
+#   gyro first in each slot); FIFO_STATUS1-2 (0x3A-0x3B: unread entries, watermark, overrun, full, latched
+#   overrun cleared on read); FIFO_DATA_OUT_TAG..Z_H (0x78-0x7E, a burst read wraps from 0x7E back to 0x78).
+# - wake-up: WAKE_UP_THS (0x5B: threshold in full scale / 64), WAKE_UP_DUR (0x5C), MD1_CFG (0x5E:
+#   INT1_WU), TAP_CFG (0x58 on the DS3: LIR latches) or TAP_CFG0 (0x56: LIR) and TAP_CFG2 (0x58:
+#   INTERRUPTS_ENABLE) on the DSOX; the slope filter (half the difference of consecutive samples) against
+#   the threshold; WAKE_UP_SRC (0x1B) reports it and, when latched, clears on read.
+# Not modelled: the filters' dynamics, embedded functions (pedometer, tilt, tap, FSM, MLC), the sensor hub,
+# timestamps, OIS, self-test, offsets, decimation other than 1 and FIFO compression.
 
 from chips.regchip import EmulatorError, RegisterChip, quantise
 

@@ -42,7 +42,8 @@ class Lsm6ds3Family(StChip):
     DIFF_BITS = 12
 
     def __init__(self, source, clock, int_pin=None, temperature_cdeg=2500, clock_ppm=0):
-        self._words = bytearray(2 * self.FIFO_WORDS)
+        # In 1 KB pieces: a board-sized heap seldom has 8 KB in one piece.
+        self._words = [bytearray(1024) for _ in range(2 * self.FIFO_WORDS // 1024)]
         self._word_read = 0
         self._word_count = 0
         self._word_index = 0  # words that have left the FIFO (read or overwritten) since it was emptied
@@ -52,6 +53,12 @@ class Lsm6ds3Family(StChip):
     @property
     def fifo_words(self):
         return self._word_count
+
+    @property
+    def fifo_pattern(self):
+        """FIFO_PATTERN: the position in the gyro-accel pattern of the next word to be read."""
+        n = self._pattern_words()
+        return self._word_index % n if n else 0
 
     def _fifo_reset(self):
         self._word_read = 0
@@ -95,11 +102,13 @@ class Lsm6ds3Family(StChip):
         if register == _FIFO_DATA_OUT_L:
             if not self._word_count:
                 return 0
-            return self._words[2 * self._word_read]
+            w = 2 * self._word_read
+            return self._words[w >> 10][w & 1023]
         if register == _FIFO_DATA_OUT_H:
             if not self._word_count:
                 return 0
-            value = self._words[2 * self._word_read + 1]
+            w = 2 * self._word_read + 1
+            value = self._words[w >> 10][w & 1023]
             self._word_read += 1
             if self._word_read == self.FIFO_WORDS:
                 self._word_read = 0
@@ -160,8 +169,10 @@ class Lsm6ds3Family(StChip):
         write = self._word_read + self._word_count
         if write >= size:
             write -= size
-        self._words[2 * write] = self.regs[register]
-        self._words[2 * write + 1] = self.regs[register + 1]
+        chunk = self._words[(2 * write) >> 10]
+        w = (2 * write) & 1023
+        chunk[w] = self.regs[register]
+        chunk[w + 1] = self.regs[register + 1]
         self._word_count += 1
 
     def _keep_samples(self):

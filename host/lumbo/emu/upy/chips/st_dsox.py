@@ -53,7 +53,8 @@ class Lsm6dsoxFamily(StChip):
     FIFO_ENTRIES = 512
 
     def __init__(self, source, clock, int_pin=None, temperature_cdeg=2500, clock_ppm=0):
-        self._entries = bytearray(_ENTRY_BYTES * self.FIFO_ENTRIES)
+        # In pieces of 128 entries (896 bytes): a board-sized heap seldom has 3.5 KB in one piece.
+        self._entries = [bytearray(_ENTRY_BYTES * 128) for _ in range(self.FIFO_ENTRIES // 128)]
         self._entry_read = 0
         self._entry_count = 0
         self._entry_byte = 0  # bytes of the oldest entry already read
@@ -106,7 +107,8 @@ class Lsm6dsoxFamily(StChip):
             if not self._entry_count:
                 return 0
             offset = register - _FIFO_DATA_OUT_TAG
-            value = self._entries[_ENTRY_BYTES * self._entry_read + offset]
+            e = self._entry_read
+            value = self._entries[e >> 7][_ENTRY_BYTES * (e & 127) + offset]
             if offset == _ENTRY_BYTES - 1:
                 self._entry_read += 1
                 if self._entry_read == self.FIFO_ENTRIES:
@@ -164,8 +166,8 @@ class Lsm6dsoxFamily(StChip):
         write = self._entry_read + self._entry_count
         if write >= size:
             write -= size
-        base = _ENTRY_BYTES * write
-        entries = self._entries
+        base = _ENTRY_BYTES * (write & 127)
+        entries = self._entries[write >> 7]
         regs = self.regs
         entries[base] = tag
         i = 0
