@@ -6,6 +6,7 @@ from preload import load
 
 load("chips.invensense", "chips.sleep", "wearer", "imutest", "powertest", "lumbo_fw.imu.invensense")
 
+import machine  # noqa: E402
 from chips.sleep import EmulatedSleep  # noqa: E402
 from imutest import Rig, fresh  # noqa: E402
 from powertest import NOT_WORN_AFTER_S, STEP_MS, check_day  # noqa: E402
@@ -49,3 +50,56 @@ def test_a_bus_fault_while_going_to_sleep_keeps_the_board_running():
         assert power.sleep() == 0 and rig.imu.mode == MODE_WAKE_ON_MOTION
     finally:
         rig.close()
+
+
+class _Esp32:
+    """The esp32 module's wake calls, noted (the real ones exist only on a board)."""
+
+    WAKEUP_ALL_LOW = False
+    WAKEUP_ANY_HIGH = True
+
+    def __init__(self, with_gpio_wake):
+        self.armed = None
+        if with_gpio_wake:
+            self.wake_on_gpio = self._wake_on_gpio
+
+    def _wake_on_gpio(self, pins, level):
+        self.armed = ("gpio", pins, level)
+
+    def wake_on_ext0(self, pin, level):
+        self.armed = ("ext0", pin, level)
+
+
+class _Machine:
+    """machine.lightsleep noted; the IMU's line rises during the sleep when told to."""
+
+    def __init__(self, pin_id, moves):
+        self.slept = []
+        self.pin_id = pin_id
+        self.moves = moves
+
+    def lightsleep(self, ms):
+        self.slept.append(ms)
+        if self.moves:
+            machine.drive(self.pin_id, 1)
+
+
+def test_the_esp32_sleeper_arms_the_pin_and_sleeps_lightly():
+    from lumbo_fw.power import Esp32LightSleep
+
+    fresh()
+    pin = machine.Pin(4, machine.Pin.IN)
+    for with_gpio_wake, moves in ((True, True), (False, False)):
+        machine.drive(4, 0)
+        esp32 = _Esp32(with_gpio_wake)
+        board_machine = _Machine(4, moves)
+        woke = Esp32LightSleep(board_machine, esp32).sleep_until(pin, 1, 5000)
+        assert board_machine.slept == [5000] and woke == moves
+        if with_gpio_wake:
+            assert esp32.armed[0] == "gpio" and esp32.armed[1][0] is pin and esp32.armed[2] is True
+        else:
+            assert esp32.armed == ("ext0", pin, True)
+    # No pin wired: a timed light sleep, and the chip is asked over I2C afterwards.
+    board_machine = _Machine(4, False)
+    assert not Esp32LightSleep(board_machine, _Esp32(True)).sleep_until(None, 0, 1000)
+    assert board_machine.slept == [1000]

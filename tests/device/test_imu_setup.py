@@ -119,6 +119,14 @@ def test_malformed_axes_are_refused_with_an_example():
     assert "twice" in str(err), str(err)
 
 
+def test_every_board_says_how_its_imu_is_mounted():
+    from lumbo_fw import board as board_module
+
+    assert sorted(board_module.IMU_AXES) == sorted(board_module.BOARDS)
+    for name in board_module.BOARDS:
+        assert len(imu_pkg.parse_axes(board_module.IMU_AXES[name])) == 3
+
+
 def test_unsupported_settings_are_refused_by_name():
     fresh()
     mpu = imu_pkg.driver_module("invensense").Mpu6050

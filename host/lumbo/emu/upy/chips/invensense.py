@@ -14,7 +14,8 @@
 #   that ignores it then reads frames that start mid-sample, exactly the misalignment a real chip gives.
 #   Reading an empty FIFO repeats the last byte read.
 # - interrupts: INT_PIN_CFG (0x37: active low, latch, clear on any read), INT_ENABLE (0x38), INT_STATUS
-#   (0x3A, cleared when read): DATA_RDY, FIFO_OFLOW, and motion (6050 MOT_INT / 6500 WOM_INT);
+#   (0x3A, cleared when read): DATA_RDY, FIFO_OFLOW, and motion (6050 MOT_INT / 6500 WOM_INT), each
+#   flagged only when enabled in INT_ENABLE;
 # - motion: 6050 MOT_THR (0x1F, 2 mg per count), MOT_DUR (0x20, 1 ms per count), MOT_DETECT_CTRL (0x69),
 #   the accelerometer high-pass in ACCEL_CONFIG bits 2:0 (0 = off; 7 = hold: compare with the sample held
 #   when set; others are approximated as a comparison with the previous sample), and the low-power cycle
@@ -289,7 +290,7 @@ class InvenSenseChip(RegisterChip):
         if total <= size:
             self._fifo_count = total  # (cannot happen: n exceeds what the FIFO holds)
             return
-        self._status |= _INT_FIFO_OFLOW
+        self._raise(_INT_FIFO_OFLOW)
         self.overflows += 1
         if self.HAS_FIFO_MODE and self.regs[_CONFIG] & 0x40:
             self._fifo_count = size
@@ -327,7 +328,8 @@ class InvenSenseChip(RegisterChip):
         return self._motion_run * self.sample_period_us >= regs[_MOT_DUR] * 1000
 
     def _raise(self, status):
-        self._status |= status
+        # Only enabled interrupts are flagged: a driver must enable what it means to watch.
+        self._status |= status & self.regs[_INT_ENABLE]
         self._update_int()
 
     def _update_int(self):
