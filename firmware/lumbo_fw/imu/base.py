@@ -12,7 +12,9 @@ returns empty bursts while the driver re-initialises the chip with a growing bac
 FAULT_NONE and `recoveries` counts it. The device keeps running throughout.
 
 FIFO overflow (the reader fell behind) is counted in `Burst.overflows` and the FIFO is realigned to
-whole samples before any are used: never are axes or samples silently shifted.
+whole samples before any are used: never are axes or samples silently shifted. A FIFO data read that
+fails is not repeated (it may have taken bytes out of the FIFO): that burst is given up and counted in
+`dropped`, and the next read starts on a whole sample again.
 """
 
 import time
@@ -171,7 +173,6 @@ class Imu:
             n = self._read_fifo(burst)
         except OSError as exc:
             self._fail(FAULT_BUS, now, exc)
-            self._after_bus_error()
             return 0
         if n:
             self._last_data_us = now
@@ -250,8 +251,22 @@ class Imu:
     def _motion_flag(self):
         raise NotImplementedError
 
+    def _read_data(self, register, buf, units):
+        """Read FIFO data, once: a failed read may have taken bytes out of the FIFO, so it is not
+        repeated. The burst is given up (its units counted in `dropped`), the family makes sure the
+        next read starts on a whole sample, and True is returned."""
+        try:
+            self._i2c.readfrom_mem_into(self.address, register, buf)
+            return False
+        except OSError as exc:
+            self.bus_errors += 1
+            self.last_errno = exc.args[0] if exc.args else 0
+        self.dropped += units
+        self._after_bus_error()
+        return True
+
     def _after_bus_error(self):
-        """A FIFO read may have been cut short; the family makes sure the next read starts aligned."""
+        """A FIFO read was cut short: make sure the next read starts on a whole sample."""
 
     # -- bus -------------------------------------------------------------------------------------------
 

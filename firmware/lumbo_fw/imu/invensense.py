@@ -137,11 +137,8 @@ class InvenSense(Imu):
             frames = burst.capacity
         if not frames:
             return 0
-        try:
-            self._rd(_FIFO_R_W, self._views[frames])
-        except OSError:
-            self._after_bus_error()
-            raise
+        if self._read_data(_FIFO_R_W, self._views[frames], frames):
+            return 0
         return decode_frames(self._buf, frames, burst.samples, self._plan)
 
     def _overflowed(self, burst):
@@ -154,7 +151,7 @@ class InvenSense(Imu):
         try:
             self._reset_fifo()
         except OSError:
-            pass  # the bus is down; the re-initialisation that follows resets the FIFO anyway
+            pass  # the bus is down: the next read's status read fails too, and the set-up resets the FIFO
 
     def _config_intact(self):
         two = self._two

@@ -58,7 +58,8 @@ class Lsm6ds3Family(St):
             skip = _WORDS_PER_SAMPLE - pattern
             if words < skip:
                 return 0
-            self._rd(_FIFO_DATA_OUT_L, self._skipviews[skip])
+            if self._read_data(_FIFO_DATA_OUT_L, self._skipviews[skip], 0):
+                return 0
             self.dropped += 1
             words -= skip
         frames = words // _WORDS_PER_SAMPLE
@@ -68,7 +69,8 @@ class Lsm6ds3Family(St):
             frames = burst.capacity
         if not frames:
             return 0
-        self._rd(_FIFO_DATA_OUT_L, self._views[frames])
+        if self._read_data(_FIFO_DATA_OUT_L, self._views[frames], frames):
+            return 0  # FIFO_PATTERN realigns the next read
         return decode_frames(self._buf, frames, burst.samples, self._plan)
 
 
