@@ -96,6 +96,9 @@ class Imu:
     # Typical noise at the configured bandwidth (datasheet density x sqrt of the noise bandwidth).
     GYRO_NOISE_MDPS = 50
     ACCEL_NOISE_UG = 2000
+    # The level of the interrupt pin when motion wakes the chip (every driver sets it push-pull, active high).
+    wake_level = 1
+
     def __init__(self, i2c, address, clock=None, axes=DEFAULT_AXES, rate_hz=DEFAULT_RATE_HZ,
                  accel_range_g=DEFAULT_ACCEL_RANGE_G, gyro_range_dps=DEFAULT_GYRO_RANGE_DPS,
                  max_samples=DEFAULT_MAX_SAMPLES):
@@ -179,14 +182,13 @@ class Imu:
         elif time.ticks_diff(now, self._last_data_us) > self._stall_us:
             self._check_alive(now)
             return 0
+        burst.count = n
         if time.ticks_diff(now, self._temp_at) >= 0:
             self._temp_at = time.ticks_add(now, _TEMPERATURE_EVERY_MS * 1000)
             try:
                 self.temp_cdeg = self._read_temperature()
             except OSError as exc:
-                self._fail(FAULT_BUS, now, exc)
-                return 0
-        burst.count = n
+                self._fail(FAULT_BUS, now, exc)  # the samples already read are good: hand them on
         return n
 
     def take_event(self):
@@ -202,8 +204,6 @@ class Imu:
             raise ImuError("the wake-on-motion threshold must be positive, got %r mg" % (threshold_mg,))
         self._enter_wake(threshold_mg)
         self.mode = MODE_WAKE_ON_MOTION
-
-    wake_level = 1
 
     def motion_pending(self):
         """True once motion has woken the chip (reads and clears the chip's motion flag)."""

@@ -4,7 +4,7 @@ Registers used (MPU-6000/6050 Register Map rev 4.2; MPU-6500 Register Map rev 2.
 CONFIG 0x1A (DLPF_CFG; FIFO_MODE on the 6500), GYRO_CONFIG 0x1B, ACCEL_CONFIG 0x1C (and its high-pass
 for the 6050's motion detection), ACCEL_CONFIG2 0x1D (6500), LP_ACCEL_ODR 0x1E (6500), MOT_THR/WOM_THR
 0x1F, MOT_DUR 0x20 (6050), FIFO_EN 0x23, INT_PIN_CFG 0x37, INT_ENABLE 0x38, INT_STATUS 0x3A,
-TEMP_OUT 0x41, SIGNAL_PATH_RESET 0x68, MOT_DETECT_CTRL/ACCEL_INTEL_CTRL 0x69, USER_CTRL 0x6A,
+TEMP_OUT 0x41, MOT_DETECT_CTRL/ACCEL_INTEL_CTRL 0x69, USER_CTRL 0x6A,
 PWR_MGMT_1 0x6B, PWR_MGMT_2 0x6C, FIFO_COUNT 0x72, FIFO_R_W 0x74, WHO_AM_I 0x75.
 
 Measuring: clock from the X gyro's PLL; sample rate 1 kHz / (1 + SMPLRT_DIV) with the digital low-pass at
@@ -41,7 +41,6 @@ _INT_PIN_CFG = const(0x37)
 _INT_ENABLE = const(0x38)
 _INT_STATUS = const(0x3A)
 _TEMP_OUT = const(0x41)
-_SIGNAL_PATH_RESET = const(0x68)
 _MOT_DETECT_CTRL = const(0x69)
 _USER_CTRL = const(0x6A)
 _PWR_MGMT_1 = const(0x6B)

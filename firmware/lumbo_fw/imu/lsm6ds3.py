@@ -101,7 +101,6 @@ class Lsm6ds3trc(Lsm6ds3Family):
         self._wr8(_TAP_CFG, 0x81)  # INTERRUPTS_ENABLE, LIR
 
 
-
 CHIPS = (Lsm6ds3, Lsm6ds3trc)
 
 

@@ -18,6 +18,7 @@ def load(*names):
         __import__(name)
     gc.collect()
 
+
 READS = 20
 PASSES = 5
 STEP_MS = 500

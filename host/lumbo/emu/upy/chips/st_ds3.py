@@ -225,5 +225,4 @@ class Lsm6ds3trc(Lsm6ds3):
         return self.regs[MD1_CFG] & 0x20 and self.regs[_TAP_CFG_DS3] & 0x80
 
 
-
 CHIPS = (Lsm6ds3, Lsm6ds3trc)
