@@ -1,6 +1,6 @@
 """A lumbo-imu/1 recording, read through each emulated chip and its driver, comes back equal to the source
 within one count, in order, on every axis (CPython; the device tests do the same under MicroPython from
-frames files made by the same helper)."""
+frames files that lumbo.emu.imu_frames makes)."""
 
 import machine
 import numpy as np
@@ -93,7 +93,7 @@ def test_recording_round_trip_within_one_count(tmp_path, chip_name, data):
 
 
 def test_the_shipped_device_test_frames_are_the_helpers_output(tmp_path):
-    # tests/data/*.frames feed the MicroPython round trip; they must be exactly what the helper makes of
+    # tests/data/*.frames feed the MicroPython round trip; they must be exactly what imu_frames makes of
     # the recording excerpt, so that test too starts from the recording.
     rec = _excerpt(HAPT, 138, 162)
     for rate, name in ((None, "hapt-exp01-138-162s-50hz.frames"), (52, "hapt-exp01-138-162s-52hz.frames")):

@@ -1,4 +1,4 @@
-"""Helpers for the IMU driver tests: an emulated chip fed from a recording's frames, and checks of what the
+"""Shared code for the IMU driver tests: an emulated chip fed from a recording's frames, and checks of what the
 driver hands on against what the chip was fed. They run under MicroPython and CPython alike."""
 
 import gc

@@ -1,7 +1,5 @@
-"""The motion an emulated IMU senses:"""
+"""The motion an emulated IMU senses: frames of six integers at a fixed rate, from a file or an array."""
 
-# The motion an emulated IMU senses: frames of six integers at a fixed rate, from a file or an array.
-#
 # A frame is (ax, ay, az, gx, gy, gz) in the sensor's own axes: acceleration in micro-g (gravity included),
 # angular rate in millidegrees per second. Both interpreters read it the same way, without numpy; the host
 # writes the files from a lumbo-imu/1 recording with `lumbo.emu.imu_frames`.

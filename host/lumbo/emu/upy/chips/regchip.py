@@ -1,4 +1,4 @@
-"""What every emulated IMU shares:"""
+"""What every emulated IMU shares: registers, sampling on an injected clock, quantisation, faults."""
 
 # What every emulated IMU shares: a register file behind the I2C device interface, a sampling clock that
 # follows an injected clock, quantisation of the source's motion to the chip's counts, an interrupt line,
@@ -56,7 +56,6 @@ class RegisterChip:
     RESET_VALUES = ()
     # Registers a driver may write (bytes: membership tests are cheap on both interpreters).
     WRITABLE = b""
-    # Fields of a frame in chip order: accel x, y, z then gyro x, y, z.
 
     def __init__(self, source, clock, int_pin=None, temperature_cdeg=2500, clock_ppm=0):
         """source: a chips.frames.FrameSource; clock: anything with now_us(); int_pin: the board's pin

@@ -1,4 +1,4 @@
-"""Light sleep for a board that is not there:"""
+"""Light sleep for a board that is not there, with the emulated chips sampling on meanwhile."""
 
 # Light sleep for a board that is not there: the clock moves on in small steps, the emulated chips keep
 # sampling, and the sleep ends when the wake pin reaches its level or the time is up.
