@@ -12,6 +12,13 @@ BOARDS = {
     "esp32-devkit": (0, 21, 22, 400000, 27, 0, 23, 34),
 }
 DEFAULT_BOARD = "xiao-esp32s3"
+# How the IMU breakout sits in each build: which of its printed axes (the chip's own on the supported
+# breakouts) point along the device's x, y and z. "+x+y+z": the device's frame is the breakout's.
+# lumbo_fw.imu.parse_axes checks a value; docs/imu-drivers.md shows how to write one.
+IMU_AXES = {
+    "xiao-esp32s3": "+x+y+z",
+    "esp32-devkit": "+x+y+z",
+}
 FIELDS = (
     "i2c_id", "sda_pin", "scl_pin", "i2c_freq_hz", "imu_int_pin", "button_pin", "haptic_pin", "battery_adc_pin",
 )
