@@ -105,7 +105,7 @@ def keyframes(t_s: np.ndarray, times_s: np.ndarray, values: np.ndarray) -> np.nd
     times_s = np.asarray(times_s, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     if len(times_s) == 1:
-        return np.broadcast_to(values[0], (len(t_s),) + values.shape[1:]).copy()
+        return np.broadcast_to(values[0], (len(t_s), *values.shape[1:])).copy()
     index = np.clip(np.searchsorted(times_s, t_s, side="right") - 1, 0, len(times_s) - 2)
     t0 = times_s[index]
     width = np.maximum(times_s[index + 1] - t0, 1e-9)

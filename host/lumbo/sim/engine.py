@@ -98,7 +98,7 @@ def run(plan: Plan, wearer: Wearer, seed: int, options: Options, rngs: dict[str,
     calibration = _calibration_span(segments)
     meta = {
         "rate_hz": f"{options.rate_hz:g}",
-        "source": f"{source}; lumbo-sim {__version__} seed={seed}",
+        "source": f"lumbo-sim {__version__} seed={seed} ({source})",
         "placement": PLACEMENT,
         "gt_frame": GT_FRAME,
         "imu": part.spec.name,

@@ -97,7 +97,7 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
         return values
     pad = [(0, 0)] * (values.ndim - 1) + [(width // 2, width - 1 - width // 2)]
     cumulative = np.cumsum(np.pad(values, pad, mode="edge"), axis=-1)
-    cumulative = np.concatenate((np.zeros(values.shape[:-1] + (1,)), cumulative), axis=-1)
+    cumulative = np.concatenate((np.zeros((*values.shape[:-1], 1)), cumulative), axis=-1)
     return (cumulative[..., width:] - cumulative[..., :-width]) / width
 
 

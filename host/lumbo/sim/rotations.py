@@ -14,7 +14,7 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     aw, ax, ay, az = a
     bw, bx, by, bz = b
     shape = np.broadcast_shapes(np.shape(aw), np.shape(bw))
-    out = np.empty((4,) + shape)
+    out = np.empty((4, *shape))
     out[0] = aw * bw - ax * bx - ay * by - az * bz
     out[1] = aw * bx + ax * bw + ay * bz - az * by
     out[2] = aw * by - ax * bz + ay * bw + az * bx
@@ -31,7 +31,7 @@ def conjugate(q: np.ndarray) -> np.ndarray:
 def about_axis(axis: int, angle_rad) -> np.ndarray:
     """Rotations by angle_rad about the body axis 0 (x), 1 (y) or 2 (z)."""
     half = 0.5 * np.asarray(angle_rad, dtype=np.float64)
-    q = np.zeros((4,) + half.shape)
+    q = np.zeros((4, *half.shape))
     q[0] = np.cos(half)
     q[1 + axis] = np.sin(half)
     return q
@@ -45,7 +45,7 @@ def from_rotvec(rotvec: np.ndarray) -> np.ndarray:
     # sin(a/2)/a, with its limit 1/2 - a^2/48 near zero so small rotations stay exact.
     small = angle < 1e-6
     scale = np.where(small, 0.5 - angle * angle / 48.0, np.sin(half) / np.where(small, 1.0, angle))
-    q = np.empty((4,) + angle.shape)
+    q = np.empty((4, *angle.shape))
     q[0] = np.cos(half)
     q[1:] = rotvec * scale
     return q
@@ -67,7 +67,7 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ax, ay, az = a
     bx, by, bz = b
     shape = np.broadcast_shapes(np.shape(ax), np.shape(bx))
-    out = np.empty((3,) + shape)
+    out = np.empty((3, *shape))
     out[0] = ay * bz - az * by
     out[1] = az * bx - ax * bz
     out[2] = ax * by - ay * bx

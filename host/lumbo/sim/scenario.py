@@ -103,7 +103,7 @@ def parse_clock(text: str) -> float | None:
 
 
 def format_clock(seconds: float) -> str:
-    seconds = int(round(seconds)) % 86400
+    seconds = round(seconds) % 86400
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 

@@ -128,7 +128,7 @@ def _walk_stats(rec: Recording, rate_hz: float) -> dict[str, float]:
 
 def _transition_stats(rec: Recording, rate_hz: float) -> dict[str, float]:
     labelled, active, peak = [], [], []
-    width = max(1, int(round(0.2 * rate_hz)))
+    width = max(1, round(0.2 * rate_hz))
     for start, end in _spans(rec, "transition"):
         labelled.append(end - start)
         mask = _inside(rec, start - 1.0, end + 1.0)
@@ -154,7 +154,7 @@ def _transition_stats(rec: Recording, rate_hz: float) -> dict[str, float]:
 
 def _rest_stats(rec: Recording, rate_hz: float) -> dict[str, float]:
     out = {}
-    window = int(round(rate_hz))
+    window = round(rate_hz)
     for label, name in (("sitting", "sit"), ("lying", "lie"), ("standing", "stand")):
         accel_sd, gyro_sd = [], []
         for start, end in _spans(rec, label):
