@@ -1,6 +1,7 @@
 """Randomised days: reproducible to the byte, and their truth consistent with their labels and signals."""
 
 import hashlib
+import itertools
 import json
 
 import numpy as np
@@ -72,7 +73,7 @@ def test_sitting_time_and_bouts_follow_from_the_labels(day):
     break_min_s = shared_settings.defaults()["break_min_s"]
     bouts = truth["sitting_bouts"]
     assert bouts
-    for earlier, later in zip(bouts, bouts[1:], strict=False):
+    for earlier, later in itertools.pairwise(bouts):
         assert later["start_s"] - earlier["end_s"] >= break_min_s
     # Every sitting sample lies inside a bout.
     sitting = np.isin(day.extra["activity"], list(SITTING_CODES))

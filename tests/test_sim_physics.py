@@ -71,8 +71,9 @@ def test_gyro_with_sensor_errors_recovers_the_true_tilt_change_between_labelled_
     """The measured gyro, its offset taken from the rest before, carried through each transition, moves the
     gravity direction from the rest before to the rest after as the truth says. Tolerance: the part's scale
     and cross-axis errors (drawn with SD 1 % and 0.7 %, datasheet limits 3 % and 2 %) misstate a rotation of
-    A degrees (the whole rotation, turn included) by up to about 0.05 A; a 2 s rest leaves about 0.1 dps of the fine motion in the offset estimate,
-    0.5 degree over 5 s; and micro-motion moves the rests' mean gravity by a few tenths of a degree."""
+    A degrees (the whole rotation, turn included) by up to about 0.05 A; a 2 s rest leaves about 0.1 dps of
+    the fine motion in the offset estimate, 0.5 degree over 5 s; and micro-motion moves the rests' mean
+    gravity by a few tenths of a degree."""
     rec = real_day
     for lab in transitions(rec):
         before = (rec.t_s >= lab.start_s - 2.5) & (rec.t_s < lab.start_s - 0.5)
@@ -119,8 +120,7 @@ def test_truth_angles_match_the_orientation_and_the_wearer(ideal_day):
     assert wearer["sit_tilt_deg"] - 3 <= sagittal <= wearer["sit_tilt_deg"] + wearer["slouch_extra_deg"] + 3
     # Lying on the back: about 90 degrees back; on the right side: lateral tilt about +90 (right is positive).
     lying = rec.extra["activity"] == sim.activities.CODE["lying"]
-    t_back = [lab for lab in rec.labels if lab.label == "lying"][0]
-    t_right = [lab for lab in rec.labels if lab.label == "lying"][1]
+    t_back, t_right = (lab for lab in rec.labels if lab.label == "lying")
     back = lying & (rec.t_s > t_back.start_s + 3) & (rec.t_s < t_back.end_s)
     right = lying & (rec.t_s > t_right.start_s + 3) & (rec.t_s < t_right.end_s)
     assert 80 < np.median(rec.extra["true_sagittal_deg"][back]) < 110

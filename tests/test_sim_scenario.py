@@ -94,7 +94,7 @@ def test_lying_down_from_standing_goes_through_sitting_on_the_edge():
 
 def test_a_line_without_duration_lasts_until_the_next_timed_line():
     plan = plan_of("09:00 calibrate 10s\nsit\n09:30 walk 2m")
-    sit_seg = [seg for seg in plan.segments if seg.kind == "sit"][0]
+    sit_seg = next(seg for seg in plan.segments if seg.kind == "sit")
     assert sit_seg.end_s == pytest.approx(1800.0)
     assert plan.duration_s == pytest.approx(1920.0)
     assert plan.start_clock_s == 9 * 3600

@@ -150,7 +150,8 @@ def _bench(args) -> int:
     np.fft.irfft(np.fft.rfft(rng.standard_normal((3, n)), axis=1), n=n, axis=1)
     reference_s = time.perf_counter() - started
     figures = {"hours": args.hours, "samples": n, "generate_s": round(generate_s, 3),
-               "reference_numpy_s": round(reference_s, 3), "generate_over_reference": round(generate_s / reference_s, 2)}
+               "reference_numpy_s": round(reference_s, 3),
+               "generate_over_reference": round(generate_s / reference_s, 2)}
     if args.write:
         started = time.perf_counter()
         sim.write(rec, args.write, f"bench-{args.seed}")
