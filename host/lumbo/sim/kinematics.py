@@ -39,9 +39,13 @@ def pelvis_quat(c: Canvas) -> np.ndarray:
 
 
 def tilt_from_up(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sagittal and lateral tilt (degrees) from earth's up seen in the pelvis frame (x fwd, y left, z up)."""
-    sagittal = np.degrees(np.arctan2(up[0], np.hypot(up[1], up[2])))
-    lateral = np.degrees(np.arctan2(up[1], up[2]))
+    """Sagittal and lateral tilt (degrees) from earth's up seen in the pelvis frame (x fwd, y left, z up):
+    sagittal = atan2(up_x, up_z), the tilt within the body's front-back plane (full circle, so lying on the
+    back reads about +90 and face down about -90); lateral = asin(up_y), how far up leans out of that plane
+    (+90 lying on the right side). Both are what a filter gets from gravity alone; sagittal is undefined
+    only when up lies along the body's left-right axis (lying on a side)."""
+    sagittal = np.degrees(np.arctan2(up[0], up[2]))
+    lateral = np.degrees(np.arcsin(np.clip(up[1], -1.0, 1.0)))
     return sagittal, lateral
 
 
