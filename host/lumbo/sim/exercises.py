@@ -62,28 +62,28 @@ def render_exercise(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) ->
 
 def _bend(track: _Track, rep: dict, stand: float) -> None:
     # Bending comes about half from the hips: the pelvis tips forwards and the hips go back.
-    track.move(rep["down_s"], -rep["depth"], stand - rep["drop_m"], -0.06)
+    track.move(rep["down_s"], -rep["depth_rad"], stand - rep["drop_m"], -0.06)
     track.hold(rep["hold_s"])
     track.move(rep["up_s"], 0.0, stand, 0.0)
 
 
 def _squat(track: _Track, rep: dict, stand: float) -> None:
-    track.move(rep["down_s"], rep["theta"], rep["z"], -0.10)
+    track.move(rep["down_s"], rep["theta_rad"], rep["z_m"], -0.10)
     track.hold(rep["hold_s"])
     track.move(rep["up_s"], 0.0, stand, 0.0)
 
 
 def _extension(track: _Track, rep: dict, stand: float) -> None:
     # Leaning back, the hips go forwards a little and drop slightly.
-    track.move(rep["out_s"], rep["depth"], stand - 0.01, 0.03)
+    track.move(rep["out_s"], rep["depth_rad"], stand - 0.01, 0.03)
     track.hold(rep["hold_s"])
     track.move(rep["back_s"], 0.0, stand, 0.0)
 
 
 def _pelvic_tilt(track: _Track, rep: dict, stand: float) -> None:
-    track.move(rep["back_s"], rep["back"], stand - 0.005, 0.01)
+    track.move(rep["back_s"], rep["back_rad"], stand - 0.005, 0.01)
     track.hold(rep["back_hold_s"])
-    track.move(rep["fwd_s"], -rep["fwd"], stand, -0.01)
+    track.move(rep["fwd_s"], -rep["fwd_rad"], stand, -0.01)
     track.hold(rep["fwd_hold_s"])
     track.move(rep["home_s"], 0.0, stand, 0.0)
 
@@ -94,14 +94,14 @@ _REPS = {"bend": _bend, "squat": _squat, "extension": _extension, "pelvic_tilts"
 def _hip_flexor(track: _Track, p: dict, stand: float) -> None:
     """Step forward and lower the back knee to the floor; hold each stretch with the pelvis tilted back
     a little; between holds come back to neutral and change legs; then stand up."""
-    kneel = p["z"]
+    kneel = p["z_m"]
     track.times[1] = 0.3
     down_start = track.clock
     track.move(p["kneel_s"] * 0.5 - 0.15, -15 * DEG, (stand + kneel) / 2, 0.15)
     track.move(p["kneel_s"] * 0.5 - 0.15, 0.0, kneel, 0.30)
     track.spans.append((down_start, track.clock, CODE["kneel"]))
     for number, rep in enumerate(p["reps"]):
-        track.move(1.5, rep["tilt"], kneel - 0.01, 0.30 + rep["lunge_m"])
+        track.move(1.5, rep["tilt_rad"], kneel - 0.01, 0.30 + rep["lunge_m"])
         track.hold(rep["hold_s"] - 1.5)
         if number + 1 < len(p["reps"]):
             track.move(rep["switch_s"] / 2, 0.0, kneel + 0.05, 0.30)

@@ -51,7 +51,7 @@ def render_gait(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) -> Non
     envelope = min_jerk(t / ramp) * min_jerk((length - t) / ramp)
     settle = min_jerk(t / ramp)
 
-    cadence = p["cadence"] * (1.0 + 0.015 * slow_wander(rng, t, 20.0))
+    cadence = p["cadence_steps_per_s"] * (1.0 + 0.015 * slow_wander(rng, t, 20.0))
     phase = 2 * np.pi * (np.cumsum(cadence * dt) - cadence[0] * dt[0])
     steps = phase / (2 * np.pi)
 

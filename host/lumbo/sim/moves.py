@@ -9,7 +9,7 @@ import numpy as np
 
 from lumbo.sim.activities import CODE
 from lumbo.sim.body import Canvas, OffSpan, State, bump, keyframes, min_jerk, poisson_times
-from lumbo.sim.plan import Segment
+from lumbo.sim.plan import LIE_ROLL_RAD, Segment
 from lumbo.sim.wearer import Wearer
 
 DEG = np.pi / 180.0
@@ -84,7 +84,7 @@ def render_sit(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) -> None
     shifts = poisson_times(rng, p["shifts_per_s"], blend + 1.0, quiet_end, 3.0)
     times = [0.0, blend]
     slouch = [p["slouch0"], p["slouch0"]]
-    phi = [s0.phi, p["phi0"]]
+    phi = [s0.phi, p["phi0_rad"]]
     psi = [s0.psi, s0.psi]
     for when in shifts:
         times += [when, when + rng.uniform(1.0, 2.5)]
@@ -123,17 +123,14 @@ def render_sit(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) -> None
     put(c, sl, theta=theta, rho=rho, x=x, y=y, z=z, code=code)
 
 
-_LIE_ROLL = {"back": 0.0, "left": np.pi / 2, "right": -np.pi / 2, "front": 0.0}
-
-
 def render_lie(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) -> None:
     t = local_time(c, seg, sl)
     p = seg.params
     rng = np.random.default_rng(p["seed"])
     length = seg.duration_s
     blend = settle_s(length)
-    theta = -p["theta"] if p["side"] == "front" else p["theta"]
-    roll = _LIE_ROLL[p["side"]]
+    theta = -p["theta_rad"] if p["side"] == "front" else p["theta_rad"]
+    roll = LIE_ROLL_RAD[p["side"]]
     times, rolls = [0.0, blend], [s0.rho, roll]
     # Now and then the body rolls a little and settles again.
     for when in poisson_times(rng, 1 / 90.0, blend + 1.0, length - 4.0, 4.0):
@@ -185,18 +182,19 @@ def render_transition(c: Canvas, seg: Segment, s0: State, w: Wearer, sl: slice) 
         phases = _PHASES[leg.get("phase", "lower")]
         tilt = min_jerk(_part(f, phases["tilt"]))
         lean_window = phases["lean"]
-        lean = leg["lean"] * bump(_part(f, lean_window[:2]), lean_window[2])
+        lean = leg["lean_rad"] * bump(_part(f, lean_window[:2]), lean_window[2])
         settle = bump(_part(f, (0.6, 1.0)))
         theta[part] = start.theta + (to["theta"] - start.theta) * tilt - lean + rng.normal(0, 4.0) * DEG * settle
         phi[part] = start.phi + (to["phi"] - start.phi) * tilt + rng.normal(0, 3.0) * DEG * settle
         rho[part] = start.rho + (to["rho"] - start.rho) * tilt
         z[part] = start.z + (to["z"] - start.z) * min_jerk(_part(f, phases["hips"]))
-        psi[part] = start.psi + leg["turn"] * min_jerk(_part(f, phases["turn"])) + rng.normal(0, 12.0) * DEG * settle
-        step = leg["dx"] * min_jerk(_part(f, phases["step"]))
+        turn = leg["turn_rad"] * min_jerk(_part(f, phases["turn"]))
+        psi[part] = start.psi + turn + rng.normal(0, 12.0) * DEG * settle
+        step = leg["step_m"] * min_jerk(_part(f, phases["step"]))
         x[part] = start.x + step * np.cos(start.psi)
         y[part] = start.y + step * np.sin(start.psi)
-        start = State(theta=to["theta"], phi=to["phi"], rho=to["rho"], psi=start.psi + leg["turn"],
-                      x=start.x + leg["dx"] * np.cos(start.psi), y=start.y + leg["dx"] * np.sin(start.psi),
+        start = State(theta=to["theta"], phi=to["phi"], rho=to["rho"], psi=start.psi + leg["turn_rad"],
+                      x=start.x + leg["step_m"] * np.cos(start.psi), y=start.y + leg["step_m"] * np.sin(start.psi),
                       z=to["z"])
         leg_start += width
     put(c, sl, theta=theta, phi=phi, rho=rho, psi=psi, x=x, y=y, z=z, code=CODE[_TRANSITION_CODE[seg.kind]])

@@ -197,7 +197,7 @@ def _plan_body(step: Step, kind: str, wearer: Wearer, rng: np.random.Generator) 
         slouch = float(step.params.get("slouch", wearer.slouch_habit))
         p["slouch_mean"] = slouch
         p["slouch0"] = float(np.clip(slouch + rng.normal(0, 0.1), 0, 1))
-        p["phi0"] = float(np.radians(rng.normal(0, 1.5)))
+        p["phi0_rad"] = float(np.radians(rng.normal(0, 1.5)))
         # Office workers: about 9 posture shifts and 13 fidgets per 15 minutes.
         p["shifts_per_s"] = float(step.params.get("shifts", 9.0 * wearer.restlessness)) / 900.0
         p["fidgets_per_s"] = float(step.params.get("fidgets", 13.0 * wearer.restlessness)) / 900.0
@@ -209,30 +209,30 @@ def _plan_body(step: Step, kind: str, wearer: Wearer, rng: np.random.Generator) 
             p["up"] = going_up
             # Stair gait is slower going up and about as quick as walking going down.
             cadence *= u(0.82, 0.92) if going_up else u(0.95, 1.05)
-        p["cadence"] = cadence
+        p["cadence_steps_per_s"] = cadence
         p["turns_per_s"] = float(step.params.get("turns", 2.0)) / 60.0
     elif kind == "lie":
         p["side"] = step.variant or "back"
         # Lying on the back the lumbar curve flattens and the pelvis tips a little further back than 90.
-        p["theta"] = float(np.radians(94 + rng.normal(0, 4)))
+        p["theta_rad"] = float(np.radians(94 + rng.normal(0, 4)))
     elif kind == "bend":
         p["reps"] = [
             {"down_s": u(0.8, 1.4), "hold_s": step.params.get("hold", u(1.0, 3.0)), "up_s": u(0.8, 1.4),
-             "pause_s": u(0.8, 2.0), "depth": np.radians(wearer.bend_range_deg * u(0.75, 1.1)),
+             "pause_s": u(0.8, 2.0), "depth_rad": np.radians(wearer.bend_range_deg * u(0.75, 1.1)),
              "drop_m": u(0.03, 0.10)}
             for _ in range(reps_of(step))
         ]
     elif kind == "squat":
         p["reps"] = [
             {"down_s": u(1.2, 2.0), "hold_s": step.params.get("hold", u(2.0, 8.0)), "up_s": u(1.2, 2.0),
-             "pause_s": u(1.0, 2.0), "theta": np.radians(u(-30.0, 10.0)), "z": u(0.40, 0.52)}
+             "pause_s": u(1.0, 2.0), "theta_rad": np.radians(u(-30.0, 10.0)), "z_m": u(0.40, 0.52)}
             for _ in range(reps_of(step))
         ]
     elif kind == "extension":
         # Standing back extension: lean back slowly, short hold at the end of the range, return.
         p["reps"] = [
             {"out_s": u(1.2, 2.0), "hold_s": u(0.8, 2.0), "back_s": u(1.2, 2.0), "pause_s": u(0.4, 1.2),
-             "depth": np.radians(wearer.extension_range_deg * u(0.8, 1.05))}
+             "depth_rad": np.radians(wearer.extension_range_deg * u(0.8, 1.05))}
             for _ in range(reps_of(step))
         ]
     elif kind == "pelvic_tilts":
@@ -240,17 +240,17 @@ def _plan_body(step: Step, kind: str, wearer: Wearer, rng: np.random.Generator) 
         p["reps"] = [
             {"back_s": u(1.0, 1.6), "back_hold_s": u(2.0, 4.0), "fwd_s": u(1.4, 2.2), "fwd_hold_s": u(2.0, 4.0),
              "home_s": u(0.8, 1.2), "pause_s": u(0.3, 1.0),
-             "back": np.radians(wearer.pelvic_tilt_back_deg * u(0.8, 1.1)),
-             "fwd": np.radians(wearer.pelvic_tilt_forward_deg * u(0.8, 1.1))}
+             "back_rad": np.radians(wearer.pelvic_tilt_back_deg * u(0.8, 1.1)),
+             "fwd_rad": np.radians(wearer.pelvic_tilt_forward_deg * u(0.8, 1.1))}
             for _ in range(reps_of(step))
         ]
     elif kind == "hip_flexor":
         # Half-kneeling, pelvis tilted a little backwards until the front of the hip stretches: 3 x 30 s.
         p["kneel_s"] = u(2.0, 3.0)
         p["rise_s"] = u(2.0, 3.0)
-        p["z"] = wearer.stand_pelvis_height_m * u(0.6, 0.68)
+        p["z_m"] = wearer.stand_pelvis_height_m * u(0.6, 0.68)
         p["reps"] = [
-            {"hold_s": u(27.0, 33.0), "switch_s": u(4.0, 8.0), "tilt": np.radians(u(4.0, 10.0)),
+            {"hold_s": u(27.0, 33.0), "switch_s": u(4.0, 8.0), "tilt_rad": np.radians(u(4.0, 10.0)),
              "lunge_m": u(0.03, 0.08)}
             for _ in range(reps_of(step))
         ]
@@ -299,7 +299,7 @@ def _plan_transition(support: str, required: str, body: dict, wearer: Wearer, rn
     seat = wearer.seat_pelvis_height_m
     stand = standing_pose(wearer)
     sit_pose = {"theta": np.radians(wearer.sit_tilt_deg + wearer.slouch_extra_deg * body.get("slouch0", 0.3)),
-                "phi": body.get("phi0", 0.0), "rho": 0.0, "z": seat}
+                "phi": body.get("phi0_rad", 0.0), "rho": 0.0, "z": seat}
     edge = dict(sit_pose, z=BED_PELVIS_HEIGHT_M - 0.05)
     lean = np.radians(wearer.sit_lean_deg * u(0.85, 1.15))
 
@@ -312,34 +312,35 @@ def _plan_transition(support: str, required: str, body: dict, wearer: Wearer, rn
 
     if required == "lie":
         side = body.get("side", "back")
-        lie_pose = {"theta": body.get("theta", np.pi / 2), "phi": 0.0, "rho": _LIE_ROLL[side],
+        lie_pose = {"theta": body.get("theta_rad", np.pi / 2), "phi": 0.0, "rho": LIE_ROLL_RAD[side],
                     "z": BED_PELVIS_HEIGHT_M}
         if side == "front":
             lie_pose["theta"] = -lie_pose["theta"]
-        legs = [{"to": lie_pose, "duration_s": u(3.0, 5.0), "lean": 0.0, "turn": swing(), "dx": 0.0,
+        legs = [{"to": lie_pose, "duration_s": u(3.0, 5.0), "lean_rad": 0.0, "turn_rad": swing(), "step_m": 0.0,
                  "phase": "recline"}]
         if support == "stand":
-            legs.insert(0, {"to": edge, "duration_s": sit_stand_s(), "lean": lean,
-                            "turn": np.radians(rng.normal(0, 40)), "dx": -0.15, "phase": "lower"})
+            legs.insert(0, {"to": edge, "duration_s": sit_stand_s(), "lean_rad": lean,
+                            "turn_rad": np.radians(rng.normal(0, 40)), "step_m": -0.15, "phase": "lower"})
         kind = "lie_down"
     elif support == "lie":
         legs = [{"to": edge if required == "stand" else sit_pose, "duration_s": u(3.0, 5.0),
-                 "lean": np.radians(10), "turn": swing(), "dx": 0.0, "phase": "sit_up"}]
+                 "lean_rad": np.radians(10), "turn_rad": swing(), "step_m": 0.0, "phase": "sit_up"}]
         if required == "stand":
-            legs.append({"to": stand, "duration_s": sit_stand_s(), "lean": lean,
-                         "turn": np.radians(rng.normal(0, 30)), "dx": 0.15, "phase": "rise"})
+            legs.append({"to": stand, "duration_s": sit_stand_s(), "lean_rad": lean,
+                         "turn_rad": np.radians(rng.normal(0, 30)), "step_m": 0.15, "phase": "rise"})
         kind = "get_up"
     elif required == "sit":
         # Walking up to a chair, people turn round before sitting down.
-        legs = [{"to": sit_pose, "duration_s": sit_stand_s(), "lean": lean, "turn": np.radians(rng.normal(0, 60)),
-                 "dx": -0.15, "phase": "lower"}]
+        legs = [{"to": sit_pose, "duration_s": sit_stand_s(), "lean_rad": lean,
+                 "turn_rad": np.radians(rng.normal(0, 60)), "step_m": -0.15, "phase": "lower"}]
         kind = "sit_down"
     else:
-        legs = [{"to": stand, "duration_s": sit_stand_s(), "lean": lean, "turn": np.radians(rng.normal(0, 30)),
-                 "dx": 0.15, "phase": "rise"}]
+        legs = [{"to": stand, "duration_s": sit_stand_s(), "lean_rad": lean, "turn_rad": np.radians(rng.normal(0, 30)),
+                 "step_m": 0.15, "phase": "rise"}]
         kind = "stand_up"
     return {"kind": kind, "legs": legs, "seed": _seed(rng),
             "duration_s": float(sum(leg["duration_s"] for leg in legs))}
 
 
-_LIE_ROLL = {"back": 0.0, "left": np.pi / 2, "right": -np.pi / 2, "front": 0.0}
+# Rolling about the trunk onto a side (rad); face down is a sagittal tilt of -90 degrees instead.
+LIE_ROLL_RAD = {"back": 0.0, "left": np.pi / 2, "right": -np.pi / 2, "front": 0.0}
