@@ -212,3 +212,20 @@ def test_clock_error_stretches_time_and_samples_go_missing_now_and_then():
     gaps = np.count_nonzero(spacing > 1.5 * nominal)
     assert gaps == truth["dropped_samples"] > 0
     assert np.all(spacing > 0)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"rate_hz": 5}, "rate_hz must be 10 to 1000 Hz"),
+    ({"imu": "bmi160"}, "unknown IMU 'bmi160'; choose one of: mpu6050, lsm6dsox"),
+    ({"sensor": SensorSettings(accel_range_g=3)}, "mpu6050 has no \\+-3 g range; choose one of 2, 4, 8, 16"),
+    ({"sensor": SensorSettings(drop_probability=2)}, "drop_probability must be 0 to 0.5"),
+    ({"mounting": "diagonal"}, "mounting 'diagonal' not understood"),
+])
+def test_impossible_settings_are_refused_with_the_choices(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sim.simulate_scenario("stand 10s", **kwargs)
+
+
+def test_a_scenario_shorter_than_two_samples_is_refused():
+    with pytest.raises(ValueError, match="too short for two samples"):
+        sim.simulate_scenario("stand 0.01s")

@@ -36,6 +36,9 @@ RENDERERS = {
 }
 PLACEMENT = "low back, belt clip over L4-S1"
 GT_FRAME = "sensor-to-ENU quaternion (z up), scalar first; simulated truth"
+# Below 10 Hz gait and heel strikes alias; above 1 kHz nothing is gained (the chips' useful bandwidth).
+MIN_RATE_HZ = 10.0
+MAX_RATE_HZ = 1000.0
 # Independent random streams, so that changing how one part draws leaves the others as they were.
 STREAMS = ("wearer", "plan", "part", "mounting", "micro", "noise", "timing", "temperature")
 
@@ -61,14 +64,16 @@ def random_streams(seed: int) -> dict[str, np.random.Generator]:
 
 def run(plan: Plan, wearer: Wearer, seed: int, options: Options, rngs: dict[str, np.random.Generator],
         source: str, end_s: float | None = None) -> SimRecording:
-    if not options.rate_hz > 0:
-        raise ValueError(f"rate_hz must be positive, got {options.rate_hz}")
+    if not MIN_RATE_HZ <= options.rate_hz <= MAX_RATE_HZ:
+        raise ValueError(f"rate_hz must be {MIN_RATE_HZ:g} to {MAX_RATE_HZ:g} Hz, got {options.rate_hz:g}")
     part = imu_model.draw_part(options.sensor, rngs["part"])
     mounting = resolve_mounting(options.mounting, rngs["mounting"])
     duration_s = plan.duration_s if end_s is None else min(end_s, plan.duration_s)
     # The chip's clock runs at nominal * (1 + clock_error): true sample times are spaced accordingly.
     dt_s = 1.0 / (options.rate_hz * (1.0 + (0.0 if part.ideal else part.clock_error)))
     t_true = np.arange(int(np.floor(duration_s / dt_s))) * dt_s
+    if len(t_true) < 2:
+        raise ValueError(f"the day lasts {duration_s:g} s, too short for two samples at {options.rate_hz:g} Hz")
     canvas = Canvas(t_true)
     for seg in plan.segments:
         if seg.start_s >= duration_s:

@@ -154,6 +154,10 @@ def spec_for(name: str) -> ImuSpec:
 
 def draw_part(settings: SensorSettings, rng: np.random.Generator) -> Part:
     spec = spec_for(settings.imu)
+    if not 0.0 <= settings.jitter_ms <= 10.0:
+        raise ValueError(f"jitter_ms must be 0 to 10 ms, got {settings.jitter_ms:g}")
+    if not 0.0 <= settings.drop_probability <= 0.5:
+        raise ValueError(f"drop_probability must be 0 to 0.5, got {settings.drop_probability:g}")
     if settings.accel_range_g not in spec.accel_lsb_per_g:
         ranges = ", ".join(str(r) for r in spec.accel_lsb_per_g)
         raise ValueError(f"{spec.name} has no +-{settings.accel_range_g} g range; choose one of {ranges}")
