@@ -30,9 +30,11 @@ Items (code, name, fields: name and struct code; the body is the fields in this 
 - 0x12 gap: records first_seq .. first_seq + count - 1 do not exist any more; reason is GAP_OVERWRITTEN
   (the ring was full) or GAP_CORRUPT (the record failed its CRC and was skipped).
 - 0x13 sync_end: the end of a history sync: next_seq (the first sequence number not sent), oldest_seq,
-  lost (records this host never received because they were overwritten first), overwritten (records
-  the ring has overwritten in total) and corrupt (records skipped since boot because their CRC failed).
-- 0x20 sync_start (host -> device): host_id (a random number the host chose once), from_seq.
+  lost (records overwritten before this host acknowledged them), overwritten (records the ring has
+  overwritten in total), corrupt (records found damaged since boot) and log_id (a random number the log
+  drew when it was created: a new log_id means the sequence numbers started again, after a factory reset).
+- 0x20 sync_start (host -> device): host_id (a random number the host chose once), from_seq
+  (SYNC_FROM_CURSOR: from just after what this host last acknowledged).
 - 0x21 sync_ack (host -> device): host_id, acked_seq (every record up to and including it is stored).
 - 0x30 setting: setting_id (SETTING_IDS), value.
 - 0x40-0x46 control commands (host -> device): calibrate, set_time (epoch_s: seconds since 1970-01-01
@@ -81,10 +83,14 @@ MANUFACTURER_NAME_UUID = const(0x2A29)
 DEVICE_NAME = "lumbo"
 
 # ATT MTU: the device asks for REQUESTED_MTU; until an exchange says otherwise the MTU is DEFAULT_MTU, so a
-# notification carries at most DEFAULT_MTU - 3 = 20 bytes. Status and event payloads fit in those 20.
+# notification carries at most DEFAULT_MTU - 3 = 20 bytes. Status, event, result and every host write of
+# one item fit in those 20. A history notification must hold a minute item (23 bytes) after the version
+# byte, so a sync needs an MTU of at least HISTORY_MIN_MTU; below it the device answers sync_start with
+# RESULT_MTU_TOO_SMALL and the host exchanges the MTU first (desktop stacks do so on connect).
 DEFAULT_MTU = const(23)
 REQUESTED_MTU = const(247)
 ATT_NOTIFY_OVERHEAD = const(3)
+HISTORY_MIN_MTU = const(27)
 
 # ---------------------------------------------------------------------------------------------------------
 # Item codes
@@ -125,7 +131,7 @@ ITEMS = (
     (ITEM_GAP, "gap", (("first_seq", "I", 1), ("count", "I", 1), ("reason", "B", 1)), None),
     (ITEM_SYNC_END, "sync_end", (
         ("next_seq", "I", 1), ("oldest_seq", "I", 1), ("lost", "I", 1), ("overwritten", "I", 1),
-        ("corrupt", "I", 1)), None),
+        ("corrupt", "I", 1), ("log_id", "I", 1)), None),
     (ITEM_SYNC_START, "sync_start", (("host_id", "I", 1), ("from_seq", "I", 1)), None),
     (ITEM_SYNC_ACK, "sync_ack", (("host_id", "I", 1), ("acked_seq", "I", 1)), None),
     (ITEM_SETTING, "setting", (("setting_id", "B", 1), ("value", "i", 1)), None),
@@ -150,6 +156,8 @@ STATUS_FLAG_PAIRING_OPEN = const(0x08)
 STATUS_FLAG_CLOCK_SET = const(0x10)
 STATUS_FLAG_CALIBRATED = const(0x20)
 
+SYNC_FROM_CURSOR = const(0xFFFFFFFF)
+
 # Gap reasons.
 GAP_OVERWRITTEN = const(1)
 GAP_CORRUPT = const(2)
@@ -162,8 +170,9 @@ RESULT_MALFORMED = const(3)  # the bytes are not a valid payload (see ProtocolEr
 RESULT_NOT_PERMITTED = const(4)  # the link is not encrypted and bonded, or a confirmation was wrong
 RESULT_BUSY = const(5)
 RESULT_UNSUPPORTED_VERSION = const(6)
+RESULT_MTU_TOO_SMALL = const(7)  # a history sync needs HISTORY_MIN_MTU
 RESULT_NAMES = ("ok", "unknown_request", "out_of_range", "malformed", "not_permitted", "busy",
-                "unsupported_version")
+                "unsupported_version", "mtu_too_small")
 
 # The ATT error a rejected write is answered with, where the stack lets the firmware answer a write.
 # 0xFF ("out of range") is the Core Specification Supplement's common profile error; the others are in

@@ -40,10 +40,11 @@ SET_TIME = bytes((0x10, 0x41, 0x06, 0x00, 0xF1, 0x53, 0x65, 0x3C, 0x00))
 RESULT = bytes((0x10, 0x4F, 0x03, 0x30, 0x02, 0x01))
 
 # gap then sync_end in one history notification: gap first 5, count 3, reason overwritten (1): body 9;
-# sync_end next 20 = 0x14, oldest 8, lost 3, overwritten 7, corrupt 0: body 20 = 0x14.
+# sync_end next 20 = 0x14, oldest 8, lost 3, overwritten 7, corrupt 0, log_id 0xCAFEF00D -> 0D F0 FE CA:
+# body 24 = 0x18.
 GAP_END = bytes((0x10, 0x12, 0x09, 0x05, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,
-                 0x13, 0x14, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
-                 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00))
+                 0x13, 0x18, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+                 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0D, 0xF0, 0xFE, 0xCA))
 
 # raw: counter 1; t_end_us 5; 4096 LSB/g = 00 10; 16 LSB/dps = 10 00; one sample (1, -2, 3, 4, 5, 6) =
 # 01 00 FE FF 03 00 04 00 05 00 06 00. Body 2+4+2+2 + 12 = 22 = 0x16.
@@ -112,7 +113,7 @@ def test_result_gap_and_raw_golden_bytes():
     assert [i.name for i in message.items] == ["gap", "sync_end"]
     assert message.items[0].fields == {"first_seq": 5, "count": 3, "reason": protocol.GAP_OVERWRITTEN}
     assert message.items[1].fields == {"next_seq": 20, "oldest_seq": 8, "lost": 3, "overwritten": 7,
-                                       "corrupt": 0}
+                                       "corrupt": 0, "log_id": 0xCAFEF00D}
     buf = bytearray(30)
     buf[0] = protocol.VERSION_BYTE
     samples = bytes((0x01, 0x00, 0xFE, 0xFF, 0x03, 0x00, 0x04, 0x00, 0x05, 0x00, 0x06, 0x00))
@@ -187,3 +188,6 @@ def test_status_and_event_fit_before_an_mtu_exchange():
     assert 1 + protocol.ITEM_HEADER_SIZE + protocol.body_size(protocol.ITEM_STATUS) <= limit
     assert 1 + protocol.ITEM_HEADER_SIZE + protocol.body_size(protocol.ITEM_EVENT) <= limit
     assert protocol.max_payload(protocol.REQUESTED_MTU) == 244
+    # A history notification carries the version byte and at least the largest record item.
+    largest = max(protocol.body_size(protocol.ITEM_MINUTE), protocol.body_size(protocol.ITEM_EVENT))
+    assert protocol.max_payload(protocol.HISTORY_MIN_MTU) == 1 + protocol.ITEM_HEADER_SIZE + largest
