@@ -106,6 +106,22 @@ class DevLog:
         self.log_id = 0
         self._open()
 
+    def erase(self):
+        """Delete every record, cursor and counter, and start a new log (a new log_id): factory reset."""
+        for name in os.listdir(self.root):
+            os.remove(self._path(name))
+        self.stats = LogStats()
+        self._firsts = []
+        self._counts = []
+        self._appendable = False
+        self._next_seq = FIRST_SEQ
+        self._floor = FIRST_SEQ
+        self._use = 0
+        self._hosts = []
+        self._corrupt_seen = []
+        self._pending_loss = 0
+        self._open()
+
     # -- recovery ----------------------------------------------------------------------------------------
 
     def _path(self, name):

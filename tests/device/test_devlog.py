@@ -8,7 +8,7 @@ from logtest import cleanup, fresh_root, read_file, remount, segment_files, writ
 from devtest import raises
 from lumbo_fw import devlog
 from lumbo_fw.devlog import DevLog
-from lumbo_shared import protocol, vocab
+from lumbo_shared import codec, protocol, vocab
 
 SPENT = (0, 40, 15, 5, 0, 0)
 
@@ -43,7 +43,7 @@ def test_records_read_back_as_protocol_items():
     assert log.minute(1700000060, SPENT, -1500, -2000, 300, 2) == 2
     assert log.read(1) == event_bytes(1, 1700000000, vocab.EVENT_PROMPT, 1800, 0)
     assert log.read(2) == minute_bytes(2, 1700000060, SPENT, -1500, -2000, 300, 2)
-    decoded = protocol.decode(bytes((protocol.VERSION_BYTE,)) + log.read(2)).items[0]
+    decoded = codec.decode(bytes((protocol.VERSION_BYTE,)) + log.read(2)).items[0]
     assert decoded.name == "minute" and decoded["seconds_per_state"] == SPENT
     assert log.read(3) is None and log.read(0) is None
     assert len(log) == 2 and log.oldest_seq == 1 and log.next_seq == 3
@@ -137,7 +137,7 @@ def test_a_corrupt_record_is_skipped_counted_and_sent_as_a_gap():
     assert log.stats.corrupt == 1  # counted once, however often it is read
     buf = bytearray(244)
     end = log.reader(1).fill(buf, 0, len(buf))
-    message = protocol.decode(bytes((protocol.VERSION_BYTE,)) + bytes(buf[:end]))
+    message = codec.decode(bytes((protocol.VERSION_BYTE,)) + bytes(buf[:end]))
     assert [(i.name, i.fields.get("seq", i.fields.get("first_seq"))) for i in message.items] == [
         ("event", 1), ("event", 2), ("gap", 3), ("event", 4), ("event", 5)]
     assert message.items[2].fields == {"first_seq": 3, "count": 1, "reason": protocol.GAP_CORRUPT}
@@ -157,7 +157,7 @@ def test_a_torn_last_slot_spends_its_number_and_a_new_segment_starts():
     assert segment_files(root) == ["s00000001", "s00000005"]
     buf = bytearray(244)
     end = log.reader(1).fill(buf, 0, len(buf))
-    items = protocol.decode(bytes((protocol.VERSION_BYTE,)) + bytes(buf[:end])).items
+    items = codec.decode(bytes((protocol.VERSION_BYTE,)) + bytes(buf[:end])).items
     assert [i.name for i in items] == ["event", "event", "event", "gap", "event"]
     assert items[3].fields == {"first_seq": 4, "count": 1, "reason": protocol.GAP_CORRUPT}
     assert log.read(1) == event_bytes(1, 0, vocab.EVENT_WORN, 0, 0)
@@ -216,7 +216,7 @@ def test_the_reader_sends_every_record_once_in_payload_sized_chunks():
             buf[0] = protocol.VERSION_BYTE
             end = reader.fill(buf, 1, payload)
             assert end > 1, "a chunk carried nothing"
-            for item in protocol.decode(bytes(buf[:end])).items:
+            for item in codec.decode(bytes(buf[:end])).items:
                 if item.name == "gap":
                     gaps.append((item["first_seq"], item["count"], item["reason"]))
                 else:

@@ -10,7 +10,6 @@ is opened, so recovery itself is interrupted. The ring is small, so it wraps man
 import gc
 import random
 
-import vfs
 from logtest import MOUNT, cleanup, flash
 
 from lumbo_fw.devlog import DevLog
@@ -40,11 +39,15 @@ def _expected_minute(seq, t_s, mean):
 
 
 def _open(dev):
+    import vfs
+
     vfs.mount(vfs.VfsLfs2(dev), MOUNT)
     return DevLog(MOUNT + "/log", segment_records=SEGMENT_RECORDS, max_segments=MAX_SEGMENTS, max_hosts=2)
 
 
 def _unmount():
+    import vfs
+
     try:
         vfs.umount(MOUNT)
     except OSError:
@@ -80,6 +83,8 @@ def _check(log, reported, acked, attempt, stats):
 
 
 def mpytest_power_cut_at_random_moments_loses_no_reported_record():
+    import vfs
+
     random.seed(20240607)
     cleanup()
     dev = flash()
