@@ -29,6 +29,7 @@ import struct
 from micropython import const
 
 from lumbo_fw import FIRMWARE_VERSION
+from lumbo_fw.ble_security import PAIRING_WINDOW_S
 from lumbo_shared import protocol, settings
 
 _IRQ_CENTRAL_CONNECT = const(1)
@@ -49,7 +50,7 @@ _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
 
 _IO_CAPABILITY_NO_INPUT_OUTPUT = const(3)
-_ADDR_MODE_RPA = const(2)
+ADDR_MODE_RPA = const(2)
 _PASSKEY_ACTION_NUMERIC_COMPARISON = const(4)
 
 _GATTS_NO_ERROR = const(0x00)
@@ -124,7 +125,8 @@ class BleService:
     settings_changed(values); one that cannot do it raises ValueError, which the host gets as a result."""
 
     def __init__(self, ble, log, store, bonds, pairing, actions, board="xiao-esp32s3",
-                 name=protocol.DEVICE_NAME, adv_interval_us=ADV_INTERVAL_US):
+                 name=protocol.DEVICE_NAME, adv_interval_us=ADV_INTERVAL_US, first_window_s=PAIRING_WINDOW_S,
+                 addr_mode=ADDR_MODE_RPA):
         self._ble = ble
         self._log = log
         self._store = store
@@ -134,6 +136,8 @@ class BleService:
         self._board = board
         self._name = name
         self._adv_interval_us = adv_interval_us
+        self._first_window_s = first_window_s  # pairing window at a start without bonds; 0: none
+        self._addr_mode = addr_mode  # the board: always ADDR_MODE_RPA; 1 (random static) for debugging
         self._conns = {}
         self._bond_allowed = None
         self._commands = []  # (conn handle, item code, values) waiting for poll()
@@ -163,7 +167,7 @@ class BleService:
         ble.config(gap_name=self._name)
         ble.config(mtu=protocol.REQUESTED_MTU)
         ble.config(io=_IO_CAPABILITY_NO_INPUT_OUTPUT, le_secure=True, mitm=False)
-        ble.config(addr_mode=_ADDR_MODE_RPA)
+        ble.config(addr_mode=self._addr_mode)
         ble.irq(self._irq)
         read = _FLAG_READ | _FLAG_READ_ENCRYPTED
         write = _FLAG_WRITE | _FLAG_WRITE_ENCRYPTED
@@ -202,8 +206,8 @@ class BleService:
         self._write_config_value()
         self._write_status()
         self._log.listener = self._on_record
-        if len(self._bonds) == 0:
-            self._pairing.open()  # first start: nobody bonded yet, so pairing is possible for a while
+        if len(self._bonds) == 0 and self._first_window_s:
+            self._pairing.open(self._first_window_s)  # first start: nobody bonded yet, so pairing is open
         self._update_bonding()
         self._advertise()
 
@@ -400,6 +404,9 @@ class BleService:
                 size = _WRITE_BUFFER
             if seq == protocol.SYNC_FROM_CURSOR:
                 acked = self._log.acked(host_id)
+                for pending_host, pending_seq in self._acks:  # acknowledgements not stored yet count too
+                    if pending_host == host_id and (acked is None or pending_seq > acked):
+                        acked = pending_seq
                 seq = self._log.oldest_seq if acked is None else acked + 1
             conn.sync = _Sync(self._log.reader(seq), host_id, size)
         return _GATTS_NO_ERROR
