@@ -31,6 +31,7 @@ records): 14 days of minute summaries (20,160) leave room for 5,390 events, 385 
 
 import os
 import struct
+from array import array
 from binascii import crc32
 
 from micropython import const
@@ -55,6 +56,24 @@ _ENOSPC = const(28)
 _CORRUPT_MEMORY = const(32)
 
 
+def _names(root):
+    """The file names in root, one at a time (a list of a full log's 176 names is kilobytes of heap)."""
+    if hasattr(os, "ilistdir"):
+        for entry in os.ilistdir(root):
+            yield entry[0]
+    else:
+        for name in os.listdir(root):
+            yield name
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+    except OSError:
+        return False
+    return True
+
+
 def _segment_name(first):
     return "s%08x" % first
 
@@ -67,6 +86,32 @@ def _parse_segment(name):
         return int(name[1:], 16)
     except ValueError:
         return -1
+
+
+class _Segments:
+    """First sequence number and slot count of each segment, oldest first, in two arrays made once at
+    full size: a list per segment that grows and shifts leaves the small heap in pieces."""
+
+    def __init__(self, capacity):
+        self.firsts = array("I", bytes(4 * capacity))
+        self.counts = array("H", bytes(2 * capacity))
+        self.n = 0
+
+    def __len__(self):
+        return self.n
+
+    def append(self, first, count):
+        if self.n == len(self.firsts):
+            raise ValueError("more segments than the log was made for")
+        self.firsts[self.n] = first
+        self.counts[self.n] = count
+        self.n += 1
+
+    def pop_first(self):
+        for i in range(1, self.n):
+            self.firsts[i - 1] = self.firsts[i]
+            self.counts[i - 1] = self.counts[i]
+        self.n -= 1
 
 
 class LogStats:
@@ -83,8 +128,8 @@ class DevLog:
 
     def __init__(self, root, segment_records=SEGMENT_RECORDS, max_segments=MAX_SEGMENTS,
                  max_hosts=MAX_HOSTS):
-        if segment_records < 1 or max_segments < 2:
-            raise ValueError("a log needs at least 1 record per segment and 2 segments")
+        if not 1 <= segment_records <= 0xFFFF or max_segments < 2:
+            raise ValueError("a log needs 1 to 65535 records per segment and at least 2 segments")
         self.root = root
         self.segment_records = segment_records
         self.max_segments = max_segments
@@ -92,8 +137,7 @@ class DevLog:
         self.stats = LogStats()
         self._slot = bytearray(SLOT_SIZE)
         self._slot_mv = memoryview(self._slot)
-        self._firsts = []  # first seq of each segment, ascending
-        self._counts = []  # whole slots in each segment
+        self._seg = _Segments(max_segments + 1)  # one more: a start-up may find a drop cut short
         self._appendable = False  # the last segment takes more slots
         self._next_seq = FIRST_SEQ
         self._floor = FIRST_SEQ  # every seq below this has been deleted
@@ -108,11 +152,10 @@ class DevLog:
 
     def erase(self):
         """Delete every record, cursor and counter, and start a new log (a new log_id): factory reset."""
-        for name in os.listdir(self.root):
+        for name in list(_names(self.root)):
             os.remove(self._path(name))
         self.stats = LogStats()
-        self._firsts = []
-        self._counts = []
+        self._seg = _Segments(self.max_segments + 1)
         self._appendable = False
         self._next_seq = FIRST_SEQ
         self._floor = FIRST_SEQ
@@ -132,17 +175,20 @@ class DevLog:
             os.stat(self.root)
         except OSError:
             os.mkdir(self.root)
-        names = os.listdir(self.root)
-        if _STATE_NEW in names:
+        if _exists(self._path(_STATE_NEW)):
             os.remove(self._path(_STATE_NEW))  # a replacement cut short: the old state file is intact
         self._load_state()
-        self._load_id(names)
+        self._load_id()
         firsts = []
-        for name in names:
+        for name in _names(self.root):
             first = _parse_segment(name)
             if first >= 0:
                 firsts.append(first)
         firsts.sort()
+        if len(firsts) > len(self._seg.firsts):
+            # More segments than this log keeps (made with a larger max_segments): the next start of a
+            # segment drops the oldest down to max_segments.
+            self._seg = _Segments(len(firsts))
         for first in firsts:
             size = os.stat(self._path(_segment_name(first)))[6]
             count = size // SLOT_SIZE
@@ -150,13 +196,13 @@ class DevLog:
                 # Its deletion was recorded but a power cut came before the file went.
                 os.remove(self._path(_segment_name(first)))
                 continue
-            self._firsts.append(first)
-            self._counts.append(count)
-        if self._firsts:
-            last = len(self._firsts) - 1
-            size = os.stat(self._path(_segment_name(self._firsts[last])))[6]
-            self._next_seq = self._firsts[last] + self._counts[last]
-            self._appendable = size % SLOT_SIZE == 0 and self._counts[last] < self.segment_records
+            self._seg.append(first, count)
+        seg = self._seg
+        if seg.n:
+            last = seg.n - 1
+            size = os.stat(self._path(_segment_name(seg.firsts[last])))[6]
+            self._next_seq = seg.firsts[last] + seg.counts[last]
+            self._appendable = size % SLOT_SIZE == 0 and seg.counts[last] < self.segment_records
             if size % SLOT_SIZE:
                 self._next_seq += 1  # the torn slot's number is spent: it may be half on flash
         else:
@@ -165,8 +211,8 @@ class DevLog:
             if host[1] >= self._next_seq:
                 host[1] = self._next_seq - 1
 
-    def _load_id(self, names):
-        if _ID_FILE in names:
+    def _load_id(self):
+        if _exists(self._path(_ID_FILE)):
             with open(self._path(_ID_FILE), "rb") as f:
                 data = f.read()
             if len(data) == 8 and crc32(data[0:4]) == struct.unpack_from("<I", data, 4)[0]:
@@ -252,12 +298,12 @@ class DevLog:
             try:
                 if not self._appendable:
                     self._start_segment()
-                with open(self._path(_segment_name(self._firsts[len(self._firsts) - 1])), "ab") as f:
+                with open(self._path(_segment_name(self._seg.firsts[self._seg.n - 1])), "ab") as f:
                     f.write(self._slot)
             except OSError as exc:
                 self._next_seq = seq + 1  # the number is spent: part of the slot may have reached the flash
                 self._appendable = False
-                if exc.args and exc.args[0] == _ENOSPC and attempt == 0 and len(self._firsts) > 1:
+                if exc.args and exc.args[0] == _ENOSPC and attempt == 0 and self._seg.n > 1:
                     try:
                         self._drop_oldest()
                         continue
@@ -265,27 +311,26 @@ class DevLog:
                         pass
                 self.stats.write_errors += 1
                 return 0
-            last = len(self._counts) - 1
-            self._counts[last] += 1
+            last = self._seg.n - 1
+            self._seg.counts[last] += 1
             self._next_seq = seq + 1
-            self._appendable = self._counts[last] < self.segment_records
+            self._appendable = self._seg.counts[last] < self.segment_records
             if self.listener is not None:
                 self.listener(seq, self._slot_mv)
             return seq
         return 0
 
     def _start_segment(self):
-        if len(self._firsts) >= self.max_segments:
+        while self._seg.n >= self.max_segments:
             self._drop_oldest()
-        self._firsts.append(self._next_seq)
-        self._counts.append(0)
+        self._seg.append(self._next_seq, 0)
         self._appendable = True
 
     def _drop_oldest(self):
         """Delete the oldest segment, counting what each host loses. The deletion is recorded in the
         state file before the file goes, so a power cut in between finishes it at the next start."""
-        first = self._firsts[0]
-        count = self._counts[0]
+        first = self._seg.firsts[0]
+        count = self._seg.counts[0]
         end = first + count
         losses = []
         worst = 0 if self._hosts else count
@@ -296,7 +341,7 @@ class DevLog:
             if lost > worst:
                 worst = lost
         old_floor = self._floor
-        self._floor = self._firsts[1] if len(self._firsts) > 1 else self._next_seq
+        self._floor = self._seg.firsts[1] if self._seg.n > 1 else self._next_seq
         self.stats.overwritten += count
         for i, host in enumerate(self._hosts):
             host[2] += losses[i]
@@ -308,8 +353,7 @@ class DevLog:
             for i, host in enumerate(self._hosts):
                 host[2] -= losses[i]
             raise
-        self._firsts.pop(0)
-        self._counts.pop(0)
+        self._seg.pop_first()
         if worst:
             if not self._pending_loss:
                 self._pending_loss_first = first
@@ -369,22 +413,22 @@ class DevLog:
     @property
     def oldest_seq(self):
         """The first sequence number still in the log (next_seq when the log is empty)."""
-        return self._firsts[0] if self._firsts else self._next_seq
+        return self._seg.firsts[0] if self._seg.n else self._next_seq
 
     def __len__(self):
         total = 0
-        for count in self._counts:
-            total += count
+        for i in range(self._seg.n):
+            total += self._seg.counts[i]
         return total
 
     def _segment_of(self, seq):
         """Index of the segment holding seq's slot position, or -1."""
         lo = 0
-        hi = len(self._firsts) - 1
+        hi = self._seg.n - 1
         found = -1
         while lo <= hi:
             mid = (lo + hi) // 2
-            if self._firsts[mid] <= seq:
+            if self._seg.firsts[mid] <= seq:
                 found = mid
                 lo = mid + 1
             else:
@@ -410,11 +454,12 @@ class DevLog:
         """The wire bytes (item header and body) of record seq, or None if it is gone, damaged or not yet
         written. For tests and tools; a sync uses a LogReader."""
         i = self._segment_of(seq)
-        if i < 0 or seq - self._firsts[i] >= self._counts[i]:
+        seg = self._seg
+        if i < 0 or seq - seg.firsts[i] >= seg.counts[i]:
             return None
         slot = bytearray(SLOT_SIZE)
-        with open(self._path(_segment_name(self._firsts[i])), "rb") as f:
-            f.seek((seq - self._firsts[i]) * SLOT_SIZE)
+        with open(self._path(_segment_name(seg.firsts[i])), "rb") as f:
+            f.seek((seq - seg.firsts[i]) * SLOT_SIZE)
             if f.readinto(slot) != SLOT_SIZE:
                 return None
         if not self._slot_ok(slot, seq):
@@ -475,11 +520,11 @@ class LogReader:
                 self.seq = oldest
                 continue
             i = log._segment_of(seq)
-            first = log._firsts[i]
-            count = log._counts[i]
+            first = log._seg.firsts[i]
+            count = log._seg.counts[i]
             if seq - first >= count:
                 # Numbers spent by a failed or torn write: nothing was stored under them.
-                stop = log._firsts[i + 1] if i + 1 < len(log._firsts) else log.next_seq
+                stop = log._seg.firsts[i + 1] if i + 1 < log._seg.n else log.next_seq
                 new = self._gap(buf, offset, end, seq, stop - seq, protocol.GAP_CORRUPT)
                 if new < 0:
                     break
