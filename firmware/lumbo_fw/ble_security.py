@@ -148,6 +148,10 @@ class PairingWindow:
     def close(self):
         self._open = False
 
+    def now_ms(self):
+        """The clock the window runs on (the service times other things with it too)."""
+        return self._ticks_ms()
+
     def is_open(self):
         if self._open:
             if time.ticks_diff(self._until_ms, self._ticks_ms()) <= 0:

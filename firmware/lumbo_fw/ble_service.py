@@ -25,6 +25,7 @@ from an asyncio task.
 """
 
 import struct
+import time
 
 from micropython import const
 
@@ -60,6 +61,7 @@ _ENOMEM = const(12)
 _KEY_SIZE_MIN = const(16)
 
 MAX_CONNECTIONS = const(2)  # a work and a home laptop may both be in range
+_SECURE_WITHIN_MS = const(30000)  # a link not encrypted and bonded by then is dropped: it holds a slot
 ADV_INTERVAL_US = const(250000)
 ADV_MAX_BYTES = const(31)
 _CHUNKS_PER_POLL = const(8)  # notifications queued per sync per poll before other tasks get a turn
@@ -96,8 +98,9 @@ def advertising_payload(name=protocol.DEVICE_NAME, service_uuid=protocol.SERVICE
 
 
 class _Conn:
-    def __init__(self, handle):
+    def __init__(self, handle, since_ms):
         self.handle = handle
+        self.since_ms = since_ms
         self.encrypted = False
         self.bonded = False
         self.mtu = protocol.DEFAULT_MTU
@@ -230,7 +233,7 @@ class BleService:
             if len(self._conns) >= MAX_CONNECTIONS:
                 self._ble.gap_disconnect(handle)
                 return None
-            self._conns[handle] = _Conn(handle)
+            self._conns[handle] = _Conn(handle, self._pairing.now_ms())
             self._advertise()
         elif event == _IRQ_CENTRAL_DISCONNECT:
             handle = data[0]
@@ -426,9 +429,13 @@ class BleService:
                 self._log.ack(host_id, seq)
         self._bonds.save()
         busy = False
+        now = self._pairing.now_ms()
         for conn in list(self._conns.values()):
             if conn.sync is not None and conn.authorized():
                 busy = self._stream(conn) or busy
+            elif not conn.authorized() and time.ticks_diff(now, conn.since_ms) > _SECURE_WITHIN_MS:
+                self._ble.gap_disconnect(conn.handle)  # once: it leaves the table when the stack says so
+                conn.since_ms = now
         return busy or bool(self._commands) or bool(self._acks)
 
     async def run(self, idle_s=0.05):

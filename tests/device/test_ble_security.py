@@ -141,3 +141,17 @@ def test_a_damaged_bond_file_is_noticed_not_trusted():
     window = PairingWindow(lambda: 0)
     raises(ValueError, window.open, 0)
     raises(ValueError, window.open, 601)
+
+
+def test_a_link_that_never_secures_itself_is_dropped_to_free_its_slot():
+    rig = Rig()
+    work = rig.bonded(WORK)
+    idle = rig.ble.connect(STRANGER)
+    rig.now[0] += 29 * 1000
+    rig.svc.poll()
+    rig.ble.pump()
+    assert idle in rig.ble.conns
+    rig.now[0] += 2 * 1000
+    rig.svc.poll()
+    rig.ble.pump()
+    assert idle not in rig.ble.conns and work in rig.ble.conns
