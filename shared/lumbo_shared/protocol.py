@@ -170,13 +170,14 @@ RESULT_BUSY = const(5)
 RESULT_UNSUPPORTED_VERSION = const(6)
 RESULT_MTU_TOO_SMALL = const(7)  # a history sync needs HISTORY_MIN_MTU
 
-# The ATT error a rejected write is answered with, where the stack lets the firmware answer a write.
-# 0xFF ("out of range") is the Core Specification Supplement's common profile error; the others are in
-# the application range 0x80-0x9F, 0x80 + the RESULT_* code.
+# The ATT error that goes with a rejected write: 0xFF ("out of range", the Core Specification Supplement's
+# common profile error) or 0x80 + the RESULT_* code (the application range). MicroPython's bluetooth API,
+# on the ESP32 and in the emulator, cannot answer a write with an error: there the result item is the
+# answer (docs/protocol.md, "Rejected writes").
 ATT_ERROR_OUT_OF_RANGE = const(0xFF)
 ATT_ERROR_APPLICATION = const(0x80)
 
-FACTORY_RESET_CONFIRM = const(0x52534554)  # "TESR" little-endian: "RSET" read as bytes
+FACTORY_RESET_CONFIRM = const(0x52534554)  # a value no stray write carries; "RSET" in ASCII hex
 
 # Settings on the wire: "setting_id:name" (a name in lumbo_shared.settings). Ids are never reused.
 SETTING_IDS = ("1:sit_limit_s 2:reprompt_s 3:break_min_s 4:snooze_s 5:quiet_start_min 6:quiet_end_min "
