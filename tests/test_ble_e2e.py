@@ -34,6 +34,10 @@ from lumbo_shared import codec, protocol, vocab  # noqa: E402
 
 DEVICE = EMULATED_HARDWARE_DIR.parent / "lumbo_device.py"
 STATIC = ["--addr-mode", "1"]
+# lumbo_device.py holds the protocol, device log and BLE service (about 54 KB of heap on this port, see
+# tests/device/test_heap_budget.py) beside the emulated bluetooth module (about 18 KB, and 4 KB receive
+# buffers): the emulation's default 128 KB leaves it no room to spare, so it runs with 16 KB more.
+HEAP = "144k"
 HOST_ID = 0x5EED0001
 FIRMWARE_REVISION = "00002a26-0000-1000-8000-00805f9b34fb"
 SOFTWARE_REVISION = "00002a28-0000-1000-8000-00805f9b34fb"
@@ -126,7 +130,7 @@ def test_discover_bond_subscribe_read_sync_configure_and_reject_bad_writes(x64_b
 
     async def scenario():
         args = ["--state", str(tmp_path), *STATIC]
-        async with launch.InProcessEmulation(DEVICE, args, path=[x64_build]) as emu:
+        async with launch.InProcessEmulation(DEVICE, args, path=[x64_build], heapsize=HEAP) as emu:
             await emu.firmware.wait_for(f"^ready {last} {last + 1}$")
             link = ble.emulated(host=emu.host())
             try:
@@ -196,7 +200,7 @@ def test_a_central_without_a_bond_reads_and_writes_nothing(x64_build, tmp_path):
     async def scenario():
         # No bond yet, and no pairing window (as after the window of the first start has closed).
         args = ["--state", str(tmp_path), "--first-window-s", "0", *STATIC]
-        async with launch.InProcessEmulation(DEVICE, args, path=[x64_build]) as emu:
+        async with launch.InProcessEmulation(DEVICE, args, path=[x64_build], heapsize=HEAP) as emu:
             await emu.firmware.wait_for("^ready")
             link = ble.emulated(host=emu.host())
             try:
@@ -242,7 +246,8 @@ def test_a_sync_cut_at_random_moments_leaves_the_host_with_every_record_once(x64
     rng = random.Random(7)
 
     async def scenario():
-        async with launch.InProcessEmulation(DEVICE, ["--state", str(tmp_path), *STATIC], path=[x64_build]) as emu:
+        async with launch.InProcessEmulation(DEVICE, ["--state", str(tmp_path), *STATIC], path=[x64_build],
+                                         heapsize=HEAP) as emu:
             await emu.firmware.wait_for("^ready")
             link = ble.emulated(host=emu.host())
             stored, duplicates = {}, []
@@ -288,7 +293,8 @@ def test_the_device_advertises_a_resolvable_private_address(x64_build, tmp_path)
     irk = bytes(range(16))
 
     async def scenario():
-        async with launch.InProcessEmulation(DEVICE, ["--state", str(tmp_path)], path=[x64_build], irk=irk) as emu:
+        async with launch.InProcessEmulation(DEVICE, ["--state", str(tmp_path)], path=[x64_build], irk=irk,
+                                         heapsize=HEAP) as emu:
             await emu.firmware.wait_for("^ready")
             link = ble.emulated(host=emu.host())
             try:

@@ -38,6 +38,9 @@ LL_MAX_DLE = 251
 LL_MAX_LEGACY = 27
 INTERVALS_MS = (7.5, 15.0, 30.0)
 SYNC_HOST_ID = 0xBE7C0001
+# The device script holds the protocol, device log and BLE service beside the emulated bluetooth module;
+# the emulation's default heap (128 KB) leaves it nothing to spare (see tests/test_ble_e2e.py).
+DEVICE_HEAP = "144k"
 
 
 def packet_air_us(payload_bytes: int) -> int:
@@ -107,7 +110,7 @@ async def emulated_sync(state: Path, build_dir: Path) -> dict[str, float]:
 
     script = EMULATED_HARDWARE_DIR.parent / "lumbo_device.py"
     args = ["--state", str(state), "--addr-mode", "1"]
-    async with launch.InProcessEmulation(script, args, path=[build_dir]) as emu:
+    async with launch.InProcessEmulation(script, args, path=[build_dir], heapsize=DEVICE_HEAP) as emu:
         assert emu.firmware is not None
         await emu.firmware.wait_for("^ready", 60)
         link = ble.emulated(host=emu.host())
