@@ -23,7 +23,7 @@ def test_any_bytes_decode_or_raise_the_one_error(payload):
     _decode_or_error(payload)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([row[0] for row in protocol.ITEMS] + [0x00, 0x7E, 0xFF]),
                           st.binary(max_size=40)), max_size=8),
        st.integers(min_value=0, max_value=255))
@@ -55,7 +55,7 @@ def valid_items(draw, rows=protocol.ITEMS):
     return name, values
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(valid_items(), max_size=6), st.integers(min_value=0, max_value=15))
 def test_encode_then_decode_gives_back_the_items(items, minor):
     message = codec.decode(codec.encode(items, minor=minor))
