@@ -20,6 +20,7 @@ SECURE = "6c756d62-6f00-4000-8000-000000000003"
 ECHO = "6c756d62-6f00-4000-8000-000000000004"
 LONG = "6c756d62-6f00-4000-8000-000000000005"
 IND = "6c756d62-6f00-4000-8000-000000000006"
+AUTH = "6c756d62-6f00-4000-8000-000000000007"
 
 ATT_INSUFFICIENT_AUTHENTICATION = 0x05
 ATT_INSUFFICIENT_ENCRYPTION = 0x0F
@@ -60,7 +61,7 @@ def test_peripheral_is_discovered_read_notified_paired_and_written(tmp_path):
                     await emu.firmware.wait_for("^irq mtu 1 247$", 5)
                     assert client.mtu_size == 247
                     service = client.services.get_service(SERVICE)
-                    assert {c.uuid for c in service.characteristics} == {OPEN, SECURE, ECHO, LONG, IND}
+                    assert {c.uuid for c in service.characteristics} == {OPEN, SECURE, ECHO, LONG, IND, AUTH}
                     assert set(client.services.get_characteristic(SECURE).properties) == {"read", "write", "notify"}
 
                     # Each read raises _IRQ_GATTS_READ_REQUEST first, whose handler writes a fresh count.

@@ -105,3 +105,18 @@ def test_a_participant_whose_socket_closes_leaves_the_air_and_its_peer_is_told()
             await server.close()
 
     run(scenario())
+
+
+def test_the_host_picks_the_emulated_radio_from_the_environment(monkeypatch):
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from lumbo import ble
+
+    monkeypatch.setenv(ble.RADIO_ENV, "tcp-client:127.0.0.1:9")
+    link = ble.from_environment()
+    assert issubclass(link.scanner, BaseBleakScanner) and issubclass(link.client, BaseBleakClient)
+    assert link.central.transport_name == "tcp-client:127.0.0.1:9"
+    assert link.scanner.central is link.central and link.client.central is link.central
+    monkeypatch.delenv(ble.RADIO_ENV)
+    assert ble.from_environment() == ble.system() == (None, None, None)

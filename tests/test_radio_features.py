@@ -11,6 +11,7 @@ from bumble import pairing
 
 from conftest import DEVICE_TESTS
 from lumbo import ble
+from lumbo.ble.bumble_backend import AttError
 from lumbo.emu import launch
 
 PERIPHERAL = DEVICE_TESTS / "radio_peripheral.py"
@@ -18,7 +19,9 @@ SERVICE = "6c756d62-6f00-4000-8000-000000000001"
 OPEN = "6c756d62-6f00-4000-8000-000000000002"
 SECURE = "6c756d62-6f00-4000-8000-000000000003"
 ECHO = "6c756d62-6f00-4000-8000-000000000004"
+LONG = "6c756d62-6f00-4000-8000-000000000005"
 IND = "6c756d62-6f00-4000-8000-000000000006"
+AUTH = "6c756d62-6f00-4000-8000-000000000007"
 PASSKEY = 123456  # what the peripheral shows in --io display
 
 pytestmark = pytest.mark.timeout(60)
@@ -62,9 +65,34 @@ def test_passkey_pairing_goes_through_the_firmware_and_authenticates(io, delegat
             try:
                 async with client:
                     assert await client.read_gatt_char(SECURE) == b"secret"
+                    assert await client.read_gatt_char(AUTH) == b"for your eyes only"
                 await emu.firmware.wait_for(f"^irq passkey 1 {action} ", 5)
                 # MITM-protected (authenticated = 1) this time.
                 await emu.firmware.wait_for("^irq encryption 1 1 1 1 16$", 5)
+            finally:
+                await link.close()
+
+    run(scenario())
+
+
+def test_just_works_is_not_enough_for_an_authenticated_attribute_and_a_handler_can_refuse_a_read():
+    async def scenario():
+        async with launch.InProcessEmulation(PERIPHERAL) as emu:
+            await emu.firmware.wait_for("^ready")
+            link, client = await connected(emu, pair=True)
+            try:
+                async with client:
+                    assert await client.read_gatt_char(SECURE) == b"secret"  # encrypted is enough here
+                    with pytest.raises(AttError) as unauthenticated:
+                        await client.read_gatt_char(AUTH)
+                    assert unauthenticated.value.att_error == 0x05
+                    # The read-request handler's non-zero return is the ATT error the host gets.
+                    await client.write_gatt_char(LONG, b"deny", response=True)
+                    with pytest.raises(AttError) as refused:
+                        await client.read_gatt_char(LONG)
+                    assert refused.value.att_error == 0x08
+                    await client.write_gatt_char(LONG, b"allow", response=True)
+                    assert await client.read_gatt_char(LONG) == b"allow"
             finally:
                 await link.close()
 
@@ -184,5 +212,81 @@ def test_firmware_killed_mid_connection_looks_like_a_power_cut_to_the_host():
                 await link2.close()
             finally:
                 await link.close()
+
+    run(scenario())
+
+
+def test_resolvable_private_addresses_are_resolved_once_bonded():
+    identity = "C5:00:00:00:00:07"
+    irk = bytes(range(16))
+
+    def resolvable(address_hex):
+        return int(address_hex[:2], 16) >> 6 == 0b01
+
+    async def scenario():
+        async with launch.InProcessEmulation(PERIPHERAL, ["--rpa"], address=identity, irk=irk) as emu:
+            first = (await emu.firmware.wait_for(r"^ready 1 ([0-9a-f]{12})$")).group(1)
+            assert resolvable(first)
+            link, client = await connected(emu, pair=True)
+            try:
+                # Not bonded yet: the scanner saw the private address itself.
+                assert client.address.replace(":", "").lower() == first
+                async with client:
+                    assert await client.read_gatt_char(SECURE) == b"secret"
+                second = (await emu.firmware.wait_for(r"^advertising 1 ([0-9a-f]{12})$")).group(1)
+                assert resolvable(second) and second != first
+                # Bonded, the host holds the device's IRK: the new private address resolves to the identity,
+                # and connecting to the identity finds the device behind its current private address.
+                found = await BleakScanner.find_device_by_filter(
+                    lambda _d, adv: SERVICE in adv.service_uuids, timeout=5, backend=link.scanner)
+                assert found.address == identity
+                async with BleakClient(identity, backend=link.client) as again:
+                    assert await again.read_gatt_char(SECURE) == b"secret"
+            finally:
+                await link.close()
+
+    run(scenario())
+
+
+def test_connection_parameter_updates_reach_the_firmware_in_its_units():
+    async def scenario():
+        async with launch.InProcessEmulation(PERIPHERAL) as emu:
+            await emu.firmware.wait_for("^ready")
+            link, client = await connected(emu)
+            try:
+                async with client:
+                    central = await link.central.device()
+                    (connection,) = central.connections.values()
+                    await central.update_connection_parameters(
+                        connection, connection_interval_min=30, connection_interval_max=30, max_latency=4,
+                        supervision_timeout=6000)
+                    # MicroPython reports the interval in 1.25 ms units and the timeout in 10 ms units.
+                    await emu.firmware.wait_for("^irq conn_update 1 24 4 600 0$", 5)
+            finally:
+                await link.close()
+
+    run(scenario())
+
+
+def test_the_host_keeps_its_identity_and_bonds_across_runs(tmp_path):
+    keys = tmp_path / "host" / "bonds.json"
+
+    async def scenario():
+        async with launch.InProcessEmulation(PERIPHERAL, ["--bonds", str(tmp_path / "device.json")]) as emu:
+            await emu.firmware.wait_for("^ready")
+            first = ble.emulated(host=emu.host(), keystore_path=keys)
+            device = await BleakScanner.find_device_by_filter(
+                lambda _d, adv: SERVICE in adv.service_uuids, timeout=5, backend=first.scanner)
+            async with BleakClient(device, backend=first.client, pair=True) as client:
+                assert await client.read_gatt_char(SECURE) == b"secret"
+            await first.close()
+            # A later run of the app: same identity from beside the keystore, bond from the keystore.
+            later = ble.emulated(host=emu.host(), keystore_path=keys)
+            assert later.central.address == first.central.address and later.central.irk == first.central.irk
+            try:
+                async with BleakClient(device.address, backend=later.client) as client:
+                    assert await client.read_gatt_char(SECURE) == b"secret"
+            finally:
+                await later.close()
 
     run(scenario())

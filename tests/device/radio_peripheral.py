@@ -1,6 +1,6 @@
 """A small GATT peripheral on MicroPython's `bluetooth` API, for the emulated radio's tests.
 
-    micropython radio_peripheral.py [--bonds FILE] [--io compare|display] [--mtu N]
+    micropython radio_peripheral.py [--bonds FILE] [--io compare|display] [--mtu N] [--rpa]
 
 It prints one line per IRQ it sees (`irq NAME args...`) so the test can follow it, keeps bond secrets in
 FILE (JSON, hex) when given, and serves one service:
@@ -8,10 +8,12 @@ FILE (JSON, hex) when given, and serves one service:
     OPEN    read, notify                 no security; reads count up (refreshed in the read-request IRQ)
     SECURE  read, write, notify, both encrypted
     ECHO    write, write without response: commands, below
-    LONG    read, write; a 100-byte buffer
+    LONG    read, write; a 100-byte buffer; while it holds b"deny", reads are refused (ATT error 0x08)
     IND     read, indicate
+    AUTH    read, authenticated (MITM-protected pairing needed)
 
-Pairing is Just Works unless --io asks for MITM protection: `compare` (display and yes/no: accepts the
+With --rpa it advertises from resolvable private addresses (addr_mode 2). Pairing is Just Works unless
+--io asks for MITM protection: `compare` (display and yes/no: accepts the
 numeric comparison) or `display` (shows passkey 123456). Writes to ECHO:
 
     burst:N     N notifications of OPEN, each carrying its index and ticks_us
@@ -54,7 +56,9 @@ _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
 _FLAG_INDICATE = const(0x0020)
 _FLAG_READ_ENCRYPTED = const(0x0200)
+_FLAG_READ_AUTHENTICATED = const(0x0400)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
+_GATTS_ERROR_INSUFFICIENT_AUTHORIZATION = const(0x08)
 
 _ADV_INTERVAL_US = const(20000)
 _IO_DISPLAY_ONLY = const(0)
@@ -71,6 +75,7 @@ SECURE = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000003"),
 ECHO = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000004"), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE)
 LONG = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000005"), _FLAG_READ | _FLAG_WRITE)
 IND = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000006"), _FLAG_READ | _FLAG_INDICATE)
+AUTH = (bluetooth.UUID("6c756d62-6f00-4000-8000-000000000007"), _FLAG_READ | _FLAG_READ_AUTHENTICATED)
 
 NAME = b"lumbo-t"
 
@@ -123,12 +128,13 @@ class Peripheral:
         self.reads = 0
         ble.irq(self.irq)
         ble.config(gap_name=NAME, bond=True, le_secure=True, mitm=io != _IO_NO_INPUT_OUTPUT, io=io, mtu=mtu)
-        ((self.open, self.secure, self.echo, self.long, self.ind),) = ble.gatts_register_services(
-            ((SERVICE, (OPEN, SECURE, ECHO, LONG, IND)),))
+        ((self.open, self.secure, self.echo, self.long, self.ind, self.auth),) = ble.gatts_register_services(
+            ((SERVICE, (OPEN, SECURE, ECHO, LONG, IND, AUTH)),))
         ble.gatts_write(self.open, b"count:0")
         ble.gatts_write(self.secure, b"secret")
         ble.gatts_set_buffer(self.long, 100)
-        print("handles", self.open, self.secure, self.echo, self.long, self.ind)
+        ble.gatts_write(self.auth, b"for your eyes only")
+        print("handles", self.open, self.secure, self.echo, self.long, self.ind, self.auth)
 
     def advertise(self):
         self.ble.gap_advertise(_ADV_INTERVAL_US, adv_data=advertising_payload())
@@ -143,12 +149,15 @@ class Peripheral:
             self.connections.discard(conn)
             print("irq disconnect", conn)
             self.advertise()
+            print("advertising", self.ble.config("mac")[0], self.ble.config("mac")[1].hex())
         elif event == _IRQ_GATTS_READ_REQUEST:
             conn, handle = data
+            print("irq read", conn, handle)
             if handle == self.open:
                 self.reads += 1
                 self.ble.gatts_write(self.open, b"count:%d" % self.reads)
-            print("irq read", conn, handle)
+            elif handle == self.long and self.ble.gatts_read(self.long) == b"deny":
+                return _GATTS_ERROR_INSUFFICIENT_AUTHORIZATION
         elif event == _IRQ_GATTS_WRITE:
             conn, handle = data
             value = self.ble.gatts_read(handle)
@@ -210,6 +219,8 @@ def option(args, name, default):
 async def main(args):
     io = {"none": _IO_NO_INPUT_OUTPUT, "compare": _IO_DISPLAY_YESNO, "display": _IO_DISPLAY_ONLY}
     ble = bluetooth.BLE()
+    if "--rpa" in args:
+        ble.config(addr_mode=2)
     ble.active(True)
     try:
         ble.gap_advertise(_ADV_INTERVAL_US, adv_data=advertising_payload() + b"\x03\xff\x00\x00")

@@ -133,15 +133,17 @@ async def run(reads: int, burst: int) -> dict[str, dict[str, float]]:
     script = _peripheral_script()
     results: dict[str, dict[str, float]] = {}
     async with launch.Emulation(script) as emu:
+        assert emu.firmware is not None and emu.radio is not None
         await emu.firmware.wait_for("^ready")
         link = ble.emulated(transport=emu.radio.transport)
         try:
             results["radio_process"] = await measure(link, reads, burst)
         finally:
             await link.close()
-    async with launch.InProcessEmulation(script) as emu:
-        await emu.firmware.wait_for("^ready")
-        link = ble.emulated(host=emu.host())
+    async with launch.InProcessEmulation(script) as in_process:
+        assert in_process.firmware is not None
+        await in_process.firmware.wait_for("^ready")
+        link = ble.emulated(host=in_process.host())
         try:
             results["in_process"] = await measure(link, reads, burst)
         finally:

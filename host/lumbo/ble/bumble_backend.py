@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import secrets
 import uuid as uuid_module
 from collections.abc import Callable
 from pathlib import Path
@@ -105,8 +107,8 @@ class Central:
 
     `transport` is a bumble transport name (`tcp-client:127.0.0.1:PORT` for a radio process), or `host` a
     bumble Host already wired to a controller (from `InProcessRadio.attach()`). Bonds are kept in
-    `keystore_path` (JSON), or in memory without one. With a keystore and no `address`, the address is kept
-    beside it, so bonds stay valid across runs."""
+    `keystore_path` (JSON), or in memory without one. With a keystore and no `address`, the central's
+    identity (address and IRK) is kept beside it, so bonds stay valid across runs."""
 
     def __init__(self, transport: str | None = None, host: Host | Callable[[], Host] | None = None,
                  address: str | None = None, keystore_path: Path | str | None = None,
@@ -116,7 +118,7 @@ class Central:
         self.transport_name = transport
         self.host = host
         self.keystore_path = Path(keystore_path) if keystore_path is not None else None
-        self.address = hci.Address(address) if address else self._stored_address()
+        self.address, self.irk = self._identity(address)
         self.delegate = delegate or pairing.PairingDelegate(
             io_capability=pairing.PairingDelegate.IoCapability.DISPLAY_OUTPUT_AND_KEYBOARD_INPUT)
         self._device: Device | None = None
@@ -124,16 +126,18 @@ class Central:
         self._lock = asyncio.Lock()
         self.scanners = 0
 
-    def _stored_address(self) -> hci.Address:
-        if self.keystore_path is None:
-            return hci.Address.generate_static_address()
-        beside = self.keystore_path.with_suffix(".address")
-        if beside.exists():
-            return hci.Address(beside.read_text().strip())
-        address = hci.Address.generate_static_address()
-        beside.parent.mkdir(parents=True, exist_ok=True)
-        beside.write_text(address.to_string(False) + "\n")
-        return address
+    def _identity(self, address: str | None) -> tuple[hci.Address, bytes]:
+        """The central's identity (static random address and IRK): given, kept beside the keystore, or new."""
+        sidecar = self.keystore_path.with_suffix(".identity.json") if self.keystore_path else None
+        if address is None and sidecar is not None and sidecar.exists():
+            stored = json.loads(sidecar.read_text())
+            return hci.Address(stored["address"]), bytes.fromhex(stored["irk"])
+        identity = (hci.Address(address) if address else hci.Address.generate_static_address(),
+                    secrets.token_bytes(16))
+        if address is None and sidecar is not None:
+            sidecar.parent.mkdir(parents=True, exist_ok=True)
+            sidecar.write_text(json.dumps({"address": identity[0].to_string(False), "irk": identity[1].hex()}))
+        return identity
 
     async def device(self) -> Device:
         async with self._lock:
@@ -144,7 +148,7 @@ class Central:
                 else:
                     assert self.host is not None
                     host = self.host() if callable(self.host) else self.host
-                config = DeviceConfiguration(name="lumbo host", address=self.address,
+                config = DeviceConfiguration(name="lumbo host", address=self.address, irk=self.irk,
                                              identity_address_type=hci.Address.RANDOM_DEVICE_ADDRESS)
                 device = Device(config=config, host=host)
                 keystore: KeyStore = (JsonKeyStore(str(self.address), str(self.keystore_path))
@@ -189,7 +193,7 @@ class BumbleScanner(BaseBleakScanner):
         self._device: Device | None = None
 
     async def start(self) -> None:
-        self.seen_devices = {}
+        self.seen_devices.clear()
         device = await self.central.device()
         device.on(device.EVENT_ADVERTISEMENT, self._on_advertisement)
         self._device = device

@@ -86,8 +86,9 @@ PASSKEY_TIMEOUT_S = 30.0  # SMP's own timeout
 # NimBLE status codes carried by _IRQ_GATTS_INDICATE_DONE on failure.
 BLE_HS_ENOTCONN = 7
 BLE_HS_ETIMEOUT = 13
-# What the central is told when the firmware vanishes: the device powered off.
-POWER_OFF_REASON = hci.HCI_ErrorCode.REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF_ERROR
+# What the central is told when the firmware vanishes or switches its radio off: what it would see from a
+# board that lost power, a supervision timeout.
+POWER_OFF_REASON = hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR
 
 
 class FirmwareGone(Exception):
@@ -411,7 +412,7 @@ class Bridge:
             return self._mac()
         if code == wire.OP_ADVERTISE:
             await self._advertise(*items)
-            return (0,)
+            return self._mac()
         if code == wire.OP_REGISTER:
             return (0, *self._register(items))
         if code == wire.OP_STOP:
@@ -492,8 +493,8 @@ class Bridge:
     def _register(self, items: list[Any]) -> list[int]:
         device = self.device
         assert device is not None
-        if device.is_advertising:
-            raise OSError(errno.EBUSY, "stop advertising before registering services")
+        if device.is_advertising or self.links:
+            raise OSError(errno.EBUSY, "stop advertising and close connections before registering services")
         self._clear_services()
         entries = [(items[i], items[i + 1], items[i + 2]) for i in range(0, len(items), 3)]
         services: list[gatt.Service] = []

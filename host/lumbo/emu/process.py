@@ -3,6 +3,7 @@ by `lumbo.emu.launch`) when the parent goes away, so no part outlives the run th
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Coroutine
@@ -18,7 +19,11 @@ async def _until_stdin_closes() -> None:
     closed = loop.create_future()
 
     def on_readable() -> None:
-        if not sys.stdin.buffer.raw.read(4096) and not closed.done():  # type: ignore[attr-defined]
+        try:
+            data = os.read(sys.stdin.fileno(), 4096)
+        except BlockingIOError:
+            return
+        if not data and not closed.done():
             closed.set_result(None)
 
     loop.add_reader(sys.stdin.fileno(), on_readable)

@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bumble import hci, ll
+from bumble import core, hci, ll
 from bumble.controller import Controller
 from bumble.host import Host
 from bumble.link import LocalLink
@@ -48,6 +48,23 @@ LINK_LOST_REASON = hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR
 # A connection attempt to an address nobody advertises gives up after this long (a real host would cancel
 # it; this keeps a forgotten attempt from hanging forever).
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
+
+
+class EmulatedLink(LocalLink):
+    """bumble's LocalLink, sending LE data from the address the connection was made with. (The stock link
+    uses the controller's own random address, which is wrong for a device that advertised from a
+    resolvable private address: its peer then finds no connection for the data.)"""
+
+    def send_acl_data(self, sender_controller: Controller, destination_address: hci.Address,
+                      transport: core.PhysicalTransport, data: bytes) -> None:
+        if transport != core.PhysicalTransport.LE:
+            super().send_acl_data(sender_controller, destination_address, transport, data)
+            return
+        connection = sender_controller.le_connections.get(destination_address)
+        source = connection.self_address if connection is not None else sender_controller.random_address
+        destination = self.find_le_controller(destination_address)
+        if destination is not None:
+            asyncio.get_running_loop().call_soon(destination.on_link_acl_data, source, transport, data)
 
 
 class EmulatedController(Controller):
@@ -149,7 +166,7 @@ class _Air:
     """The link and the controllers on it, shared by both ways of joining."""
 
     def __init__(self, connect_timeout_s: float) -> None:
-        self.link = LocalLink()
+        self.link = EmulatedLink()
         self.connect_timeout_s = connect_timeout_s
         self._names = itertools.count(1)
 

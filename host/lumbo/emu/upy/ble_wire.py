@@ -27,7 +27,8 @@ ANSWER = 6
 # Operations the firmware asks of the stack (the code of a CALL or SEND).
 OP_HELLO = 1  # CALL (version) -> (status, addr_type, addr)
 OP_CONFIG = 2  # CALL (name, value) -> (status, addr_type, addr)
-OP_ADVERTISE = 3  # CALL (interval_us or None, adv_data or None, resp_data or None, connectable) -> (status,)
+OP_ADVERTISE = 3  # CALL (interval_us or None, adv_data or None, resp_data or None, connectable)
+#                   -> (status, addr_type, addr): the address may change (a new resolvable private one)
 OP_REGISTER = 4  # CALL (kind, uuid, flags, ...) -> (status, handle, handle, ...)
 OP_NOTIFY = 5  # SEND (conn_handle, value_handle, data)
 OP_INDICATE = 6  # SEND (conn_handle, value_handle, data)

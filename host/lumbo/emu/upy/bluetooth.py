@@ -151,6 +151,7 @@ class _BLE:
         self._dispatching = False
         self._handler = None
         self._tag = 0
+        self._waiting_for = None  # the tag of the call waiting for its result
         self._db = {}
         self._conns = set()
         self._mac = None
@@ -210,30 +211,39 @@ class _BLE:
         self._sock = None
         self._conns = set()
         self._events = []
-        hooked = self._loop_hooked
-        self._loop_hooked = None
-        if hooked is not None:
-            if _ON_MICROPYTHON:
-                if hooked is not _current_task():
-                    hooked.cancel()
-            else:
-                hooked.remove_reader(sock.fileno())
+        self._unhook(sock)
         if sock is not None:
             sock.close()
 
+    def _unhook(self, sock):
+        hooked = self._loop_hooked
+        self._loop_hooked = None
+        if hooked is None:
+            return
+        if _ON_MICROPYTHON:
+            if hooked is not _current_task():
+                hooked.cancel()
+        elif not hooked.is_closed():
+            hooked.remove_reader(sock.fileno())
+
     def _hook_event_loop(self):
-        """Deliver IRQs while the firmware waits in asyncio, as the board's stack does."""
-        if self._sock is None or self._loop_hooked is not None:
+        """Deliver IRQs while the firmware waits in asyncio, as the board's stack does: a task reading the
+        socket under MicroPython, a reader on the running loop under CPython (joined again if the firmware
+        starts another loop)."""
+        if self._sock is None:
             return
         import asyncio
 
         if _ON_MICROPYTHON:
-            self._loop_hooked = asyncio.create_task(self._pump(self._sock))
-        else:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
+            if self._loop_hooked is None:
+                self._loop_hooked = asyncio.create_task(self._pump(self._sock))
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if loop is not self._loop_hooked:
+            self._unhook(self._sock)
             loop.add_reader(self._sock.fileno(), self._service)
             self._loop_hooked = loop
 
@@ -265,7 +275,7 @@ class _BLE:
     def _check(self):
         if self._sock is None:
             raise OSError(errno.ENODEV)
-        if not _ON_MICROPYTHON and self._loop_hooked is None:
+        if not _ON_MICROPYTHON:
             self._hook_event_loop()
         self._service()
         if self._sock is None:
@@ -319,16 +329,25 @@ class _BLE:
 
     def _call(self, op, items):
         tag = self._next_tag()
-        self._write(_w.encode(_w.CALL, tag, op, items))
+        outer = self._waiting_for
+        self._waiting_for = tag
+        try:
+            self._write(_w.encode(_w.CALL, tag, op, items))
+            result = self._wait_result(tag)
+        finally:
+            self._waiting_for = outer
+        self._dispatch()
+        if result[0]:
+            raise OSError(result[0])
+        return result
+
+    def _wait_result(self, tag):
         waited_ms = 0
         while True:
             for i in range(len(self._events)):
                 kind, got_tag, _, result = self._events[i]
                 if kind == _w.RESULT and got_tag == tag:
                     self._events.pop(i)
-                    self._dispatch()
-                    if result[0]:
-                        raise OSError(result[0])
                     return result
             if self._sock is None:
                 raise OSError(errno.ENODEV)
@@ -364,10 +383,10 @@ class _BLE:
             i = 0
             while i < len(self._events):
                 kind, tag, code, items = self._events[i]
-                if kind == _w.RESULT:
+                if kind == _w.RESULT and tag == self._waiting_for:
                     i += 1
                     continue
-                self._events.pop(i)
+                self._events.pop(i)  # a result nobody waits for any more (its call timed out) is dropped
                 if kind == _w.EVENT:
                     self._event(code, items)
                 elif kind == _w.ASK:
@@ -461,12 +480,13 @@ class _BLE:
 
     def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
         self._check()
-        self._call(_w.OP_ADVERTISE, (
+        result = self._call(_w.OP_ADVERTISE, (
             None if interval_us is None else int(interval_us),
             None if adv_data is None else bytes(adv_data),
             None if resp_data is None else bytes(resp_data),
             1 if connectable else 0,
         ))
+        self._mac = (result[1], result[2])
 
     def gap_disconnect(self, conn_handle):
         self._check()
