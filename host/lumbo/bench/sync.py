@@ -109,7 +109,7 @@ async def emulated_sync(state: Path, build_dir: Path) -> dict[str, float]:
     from lumbo_shared import codec, protocol
 
     script = EMULATED_HARDWARE_DIR.parent / "lumbo_device.py"
-    args = ["--state", str(state), "--addr-mode", "1"]
+    args = ["--state", str(state)]
     async with launch.InProcessEmulation(script, args, path=[build_dir], heapsize=DEVICE_HEAP) as emu:
         assert emu.firmware is not None
         await emu.firmware.wait_for("^ready", 60)
