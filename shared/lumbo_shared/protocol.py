@@ -11,7 +11,7 @@ minor version in its low nibble: 0x10 is version 1.0.
 Versioning policy.
 - Minor (additive): a new minor may add new item codes and may append new fields at the end of an
   item's body. It never moves, resizes or changes the meaning of an existing field. A reader of any minor
-  skips items whose code it does not know (they are listed in `Message.skipped`) and ignores body bytes
+  skips items whose code it does not know (codec.Message.skipped lists them) and ignores body bytes
   beyond the fields it knows.
 - Major (breaking): anything else. A reader rejects a payload whose major it does not know, with
   `ProtocolError`, and neither side guesses.
