@@ -17,7 +17,7 @@ def _decode_or_error(payload):
         return None
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(ANY_BYTES)
 def test_any_bytes_decode_or_raise_the_one_error(payload):
     _decode_or_error(payload)
@@ -67,7 +67,7 @@ def test_encode_then_decode_gives_back_the_items(items, minor):
 FIXED_ROWS = tuple(row for row in protocol.ITEMS if row[4] is None)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(valid_items(FIXED_ROWS), st.binary(min_size=1, max_size=20))
 def test_appended_fields_from_a_newer_minor_are_ignored(item, extra):
     name, values = item
