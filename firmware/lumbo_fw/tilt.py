@@ -40,7 +40,8 @@ _P = const(21)  # variance of the bias estimate, 2**-24 dps**2
 _P_US = const(22)  # time since the variance last grew, us
 _REST_US = const(23)  # length of the current still spell, us (capped)
 _INIT = const(24)  # 1 once the first sample has set the state
-_STATE_WORDS = const(25)
+_RECOVER_US = const(25)  # time left trusting the accelerometer more after the gyro lost track, us
+_STATE_WORDS = const(26)
 _OFF = const(0x20000000)
 
 # ---- coefficient words (non-negative, plain) ----
@@ -70,7 +71,9 @@ _C_PERIOD_US = const(21)  # sample period, us
 _C_R = const(22)  # bias variance of one motion observation, 2**-24 dps**2
 _C_P_GROW_US = const(23)  # the variance grows by one unit every this many us
 _C_P_MAX = const(24)
-_CO_WORDS = const(25)
+_C_CROSS_MAX = const(25)  # motion learning ignores pulls larger than a bias_max bias would cause, Q23
+_C_RECOVER_US = const(26)  # trust the accelerometer more this long after the gyro clipped, us
+_CO_WORDS = const(27)
 
 _ACCEL_ERR_MAX = const(1 << 27)  # 8 g: larger innovations are clipped (taps, knocks)
 _SQRT2_FRAC_Q15 = const(13573)  # (sqrt(2) - 1) * 2**15
@@ -105,6 +108,7 @@ class TiltSettings:
         self.bias_sigma_init_dps = 5.0  # bias uncertainty after a cold start
         self.bias_sigma_motion_dps = 0.22  # uncertainty of one motion observation
         self.bias_drift_dps2_per_s = 1e-4  # how fast the bias may wander (temperature)
+        self.recover_s = 2.0  # after the gyro clipped, the accelerometer is trusted as at rest this long
 
 
 def _mantissa(value):
@@ -199,6 +203,9 @@ def _run(samples, count: int, st, co) -> int:
     var_us = int(p[22]) - off
     rest_us = int(p[23]) - off
     init = int(p[24]) - off
+    recover_us = int(p[25]) - off
+    cross_max = int(c[_C_CROSS_MAX])
+    recover_len = int(c[_C_RECOVER_US])
 
     # Motion learning speed from the bias variance: gain = var / (var + r), once per burst.
     num = var
@@ -236,14 +243,21 @@ def _run(samples, count: int, st, co) -> int:
         if t > 32767:
             t -= 65536
         gx = t << 12
+        # a gyro at full scale has lost track of the rotation
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         t = int(s[k + 4])
         if t > 32767:
             t -= 65536
         gy = t << 12
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         t = int(s[k + 5])
         if t > 32767:
             t -= 65536
         gz = t << 12
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         k += 6
         n += 1
 
@@ -358,6 +372,7 @@ def _run(samples, count: int, st, co) -> int:
             rx = 0
             ry = 0
             rz = 0
+            recover_us = recover_len
 
         # ---- hold both filter states still in the world: x += cross(x, phi) + cross(cross(x, phi), phi) / 2 ----
         ux = ((fy >> 15) * phz + (((fy & 32767) * phz) >> 15)) - ((fz >> 15) * phy + (((fz & 32767) * phy) >> 15))
@@ -380,7 +395,11 @@ def _run(samples, count: int, st, co) -> int:
         vz += uz + (wz >> 1)
 
         # ---- blend in the sample: v += W (a - f - sqrt2 v); f += W v ----
-        if resting:
+        recovering = 0
+        if recover_us > 0:
+            recover_us -= per_us
+            recovering = 1
+        if resting or recovering:
             wm = int(c[_C_WRM])
             ws = int(c[_C_WRS])
         else:
@@ -413,7 +432,7 @@ def _run(samples, count: int, st, co) -> int:
         fz += (((vz >> 15) * wm) >> ws1) + (((vz & 32767) * wm) >> ws)
 
         # ---- in motion, the filter's pull across gravity is what a bias error would cause ----
-        if not resting:
+        if not resting and not recovering:
             hx = fx >> 10
             hy = fy >> 10
             hz = fz >> 10
@@ -429,12 +448,15 @@ def _run(samples, count: int, st, co) -> int:
                 hz = 32767
             elif hz < -32767:
                 hz = -32767
-            d = ((vz >> 15) * hy + (((vz & 32767) * hy) >> 15)) - ((vy >> 15) * hz + (((vy & 32767) * hz) >> 15))
-            bx += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
-            d = ((vx >> 15) * hz + (((vx & 32767) * hz) >> 15)) - ((vz >> 15) * hx + (((vz & 32767) * hx) >> 15))
-            by += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
-            d = ((vy >> 15) * hx + (((vy & 32767) * hx) >> 15)) - ((vx >> 15) * hy + (((vx & 32767) * hy) >> 15))
-            bz += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
+            cx = ((vz >> 15) * hy + (((vz & 32767) * hy) >> 15)) - ((vy >> 15) * hz + (((vy & 32767) * hz) >> 15))
+            cy = ((vx >> 15) * hz + (((vx & 32767) * hz) >> 15)) - ((vz >> 15) * hx + (((vz & 32767) * hx) >> 15))
+            cz = ((vy >> 15) * hx + (((vy & 32767) * hx) >> 15)) - ((vx >> 15) * hy + (((vx & 32767) * hy) >> 15))
+            # a pull larger than the largest bias could cause is a disturbance: learn nothing from it
+            if cx < cross_max and cx > 0 - cross_max and cy < cross_max and cy > 0 - cross_max \
+                    and cz < cross_max and cz > 0 - cross_max:
+                bx += (((cx >> 15) * kmm) >> kms1) + (((cx & 32767) * kmm) >> kms)
+                by += (((cy >> 15) * kmm) >> kms1) + (((cy & 32767) * kmm) >> kms)
+                bz += (((cz >> 15) * kmm) >> kms1) + (((cz & 32767) * kmm) >> kms)
             if bx > bmax18:
                 bx = bmax18
             elif bx < 0 - bmax18:
@@ -502,6 +524,7 @@ def _run(samples, count: int, st, co) -> int:
     p[22] = var_us + off
     p[23] = rest_us + off
     p[24] = init + off
+    p[25] = recover_us + off
     return resting
 
 
@@ -712,6 +735,9 @@ class TiltFilter:
         co[_C_R] = int(cfg.bias_sigma_motion_dps ** 2 * _P_UNIT_PER_DPS2) + 1
         co[_C_P_GROW_US] = int(1e6 / (cfg.bias_drift_dps2_per_s * _P_UNIT_PER_DPS2))
         co[_C_P_MAX] = int(cfg.bias_sigma_init_dps ** 2 * _P_UNIT_PER_DPS2)
+        # a bias b turns gravity at b rad/s across the filter; the pull that holds it is b / w0 (in g, Q23)
+        co[_C_CROSS_MAX] = int(cfg.bias_max_dps * 3.141592653589793 / 180.0 * cfg.accel_tau_s * 8388608.0)
+        co[_C_RECOVER_US] = int(cfg.recover_s * 1e6)
         if not 0 < co[_C_P_MAX] < _OFF or co[_C_P_GROW_US] < 1:
             raise ValueError("bias_sigma_init_dps must be in (0, 5.6] and bias_drift_dps2_per_s below 0.05")
         # the B in store for the bias is in Q18 of the counts: rescale it when the gyro scale changes
