@@ -29,6 +29,7 @@ TILT_UNKNOWN = const(-32768)  # in `out` when the angle cannot be known yet
 _SAVE_FORMAT = "<4s3f3f6f2f2f2f"
 SAVE_MAGIC = b"LMT1"
 _DEG = 180.0 / math.pi
+_AXIS_REFRESH = const(10)
 
 
 class MountingSettings:
@@ -78,6 +79,8 @@ class Mounting:
         self._n = 0.0
         self._back = None  # (c, s): the backwards direction c*e1 + s*e2 last reported
         self._guide = None  # (c, s): backwards as a guided bend showed it; settles the sign for good
+        self._cached = None  # the axis as last worked out; redone after AXIS_REFRESH new tilts
+        self._fresh = 0
 
     # ---- what is known ----
     @property
@@ -151,6 +154,7 @@ class Mounting:
         self._n = weight
         self._guide = (bx, by)
         self._back = (bx, by)
+        self._cached = None
 
     def _learn(self, x, y, z):
         cfg = self.settings
@@ -164,9 +168,18 @@ class Mounting:
         self._mx = self._mx * keep + x
         self._my = self._my * keep + y
         self._n = self._n * keep + 1.0
+        self._fresh += 1
 
     def _axis(self):
-        """(c, s): the unit backwards direction c*e1 + s*e2, or None while unknown."""
+        """(c, s): the unit backwards direction c*e1 + s*e2, or None while unknown. Worked out again only
+        every _AXIS_REFRESH learned tilts (it changes slowly; this keeps the once-a-second call lean)."""
+        if self._fresh < _AXIS_REFRESH and self._cached is not None:
+            return self._cached
+        self._fresh = 0
+        self._cached = self._work_out_axis()
+        return self._cached
+
+    def _work_out_axis(self):
         cfg = self.settings
         if self._up is None or self._n < cfg.axis_min_samples:
             return None
@@ -202,10 +215,18 @@ class Mounting:
         if self._up is None:
             out[0] = out[1] = out[2] = TILT_UNKNOWN
             return False
-        g = _unit(gravity_q14)
-        x = _dot(g, self._e1)
-        y = _dot(g, self._e2)
-        z = _dot(g, self._up)
+        g0 = gravity_q14[0]
+        g1 = gravity_q14[1]
+        g2 = gravity_q14[2]
+        n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+        if n == 0.0:
+            raise ValueError("the gravity vector is zero; pass the tilt filter's gravity_q14 after an update")
+        e1 = self._e1
+        e2 = self._e2
+        up = self._up
+        x = (g0 * e1[0] + g1 * e1[1] + g2 * e1[2]) / n
+        y = (g0 * e2[0] + g1 * e2[1] + g2 * e2[2]) / n
+        z = (g0 * up[0] + g1 * up[1] + g2 * up[2]) / n
         out[2] = int(round(math.atan2(math.sqrt(x * x + y * y), z) * _DEG * 100.0))
         self._learn(x, y, z)
         axis = self._axis()
@@ -251,3 +272,4 @@ class Mounting:
         if flags & 4:
             self._guide = (v[15], v[16])
         self._up_weight = v[18]
+        self._cached = None

@@ -35,7 +35,7 @@ _B = const(6)  # 6..8 gyro bias, Q18 counts
 _GL = const(9)  # 9..11 gyro low-pass for rest detection, Q12 counts
 _AL = const(12)  # 12..14 accel low-pass for rest detection, Q24 g
 _AN = const(15)  # 15..17 accel low-pass when the current still spell began, Q24 g
-_REM = const(18)  # 18..20 rotation below the Q15 rad step, carried to the next sample, Q26 rad
+_REM = const(18)  # 18..20 rotation below the Q15 rad step, carried to the next sample, Q25 rad
 _P = const(21)  # variance of the bias estimate, 2**-24 dps**2
 _P_US = const(22)  # time since the variance last grew, us
 _REST_US = const(23)  # length of the current still spell, us (capped)
@@ -47,7 +47,7 @@ _OFF = const(0x20000000)
 # ---- coefficient words (non-negative, plain) ----
 # Coefficients below one are a mantissa in [2**14, 2**15) and a shift in [15, 31].
 _C_ACC = const(0)  # accel counts -> Q24 g: multiplier
-_C_GM = const(1)  # gyro Q12 counts -> Q26 rad per sample
+_C_GM = const(1)  # gyro Q12 counts -> Q25 rad per sample
 _C_GS = const(2)
 _C_WM = const(3)  # corner frequency x period, in motion
 _C_WS = const(4)
@@ -76,6 +76,8 @@ _C_RECOVER_US = const(26)  # trust the accelerometer more this long after the gy
 _CO_WORDS = const(27)
 
 _ACCEL_ERR_MAX = const(1 << 27)  # 8 g: larger innovations are clipped (taps, knocks)
+_STATE_MAX = const(1 << 28)  # 16 g: the filter states never leave this, whatever comes in
+_PHI_MAX = const(8192)  # a quarter radian per sample, Q15
 _SQRT2_FRAC_Q15 = const(13573)  # (sqrt(2) - 1) * 2**15
 _P_UNIT_PER_DPS2 = 16777216.0
 
@@ -342,33 +344,35 @@ def _run(samples, count: int, st, co) -> int:
             d = (glz << 6) - bz
             bz += (((d >> 15) * kbm) >> kbs1) + (((d & 32767) * kbm) >> kbs)
 
-        # ---- rotation this sample, Q15 rad; what is below one step carries over (Q26) ----
+        # ---- rotation this sample, Q15 rad; what is below one step carries over (Q25) ----
         d = gx - (bx >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + rx
-        phx = t >> 11
-        rx = t - (phx << 11)
+        phx = t >> 10
+        rx = t - (phx << 10)
         d = gy - (by >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + ry
-        phy = t >> 11
-        ry = t - (phy << 11)
+        phy = t >> 10
+        ry = t - (phy << 10)
         d = gz - (bz >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + rz
-        phz = t >> 11
-        rz = t - (phz << 11)
-        if phx > 32767 or phx < -32767 or phy > 32767 or phy < -32767 or phz > 32767 or phz < -32767:
-            # beyond a radian per sample the second-order step is meaningless: clip the rotation
-            if phx > 32767:
-                phx = 32767
-            if phx < -32767:
-                phx = -32767
-            if phy > 32767:
-                phy = 32767
-            if phy < -32767:
-                phy = -32767
-            if phz > 32767:
-                phz = 32767
-            if phz < -32767:
-                phz = -32767
+        phz = t >> 10
+        rz = t - (phz << 10)
+        if phx > _PHI_MAX or phx < 0 - _PHI_MAX or phy > _PHI_MAX or phy < 0 - _PHI_MAX \
+                or phz > _PHI_MAX or phz < 0 - _PHI_MAX:
+            # beyond a quarter radian per sample the second-order step grows vectors faster than the
+            # low-pass shrinks them: clip the rotation and lean on the accelerometer for a while
+            if phx > _PHI_MAX:
+                phx = _PHI_MAX
+            elif phx < 0 - _PHI_MAX:
+                phx = 0 - _PHI_MAX
+            if phy > _PHI_MAX:
+                phy = _PHI_MAX
+            elif phy < 0 - _PHI_MAX:
+                phy = 0 - _PHI_MAX
+            if phz > _PHI_MAX:
+                phz = _PHI_MAX
+            elif phz < 0 - _PHI_MAX:
+                phz = 0 - _PHI_MAX
             rx = 0
             ry = 0
             rz = 0
@@ -430,6 +434,35 @@ def _run(samples, count: int, st, co) -> int:
         d -= vz + (((vz >> 15) * _SQRT2_FRAC_Q15) + (((vz & 32767) * _SQRT2_FRAC_Q15) >> 15))
         vz += (((d >> 15) * wm) >> ws1) + (((d & 32767) * wm) >> ws)
         fz += (((vz >> 15) * wm) >> ws1) + (((vz & 32767) * wm) >> ws)
+
+        # ---- no input keeps the states beyond 16 g: every product above stays within 32 bits ----
+        if fx > _STATE_MAX or fx < 0 - _STATE_MAX or fy > _STATE_MAX or fy < 0 - _STATE_MAX \
+                or fz > _STATE_MAX or fz < 0 - _STATE_MAX or vx > _STATE_MAX or vx < 0 - _STATE_MAX \
+                or vy > _STATE_MAX or vy < 0 - _STATE_MAX or vz > _STATE_MAX or vz < 0 - _STATE_MAX:
+            if fx > _STATE_MAX:
+                fx = _STATE_MAX
+            elif fx < 0 - _STATE_MAX:
+                fx = 0 - _STATE_MAX
+            if fy > _STATE_MAX:
+                fy = _STATE_MAX
+            elif fy < 0 - _STATE_MAX:
+                fy = 0 - _STATE_MAX
+            if fz > _STATE_MAX:
+                fz = _STATE_MAX
+            elif fz < 0 - _STATE_MAX:
+                fz = 0 - _STATE_MAX
+            if vx > _STATE_MAX:
+                vx = _STATE_MAX
+            elif vx < 0 - _STATE_MAX:
+                vx = 0 - _STATE_MAX
+            if vy > _STATE_MAX:
+                vy = _STATE_MAX
+            elif vy < 0 - _STATE_MAX:
+                vy = 0 - _STATE_MAX
+            if vz > _STATE_MAX:
+                vz = _STATE_MAX
+            elif vz < 0 - _STATE_MAX:
+                vz = 0 - _STATE_MAX
 
         # ---- in motion, the filter's pull across gravity is what a bias error would cause ----
         if not resting and not recovering:
@@ -706,15 +739,21 @@ class TiltFilter:
         if not 2048 <= accel_lsb_per_g <= 65536:
             raise ValueError("accel_lsb_per_g %r is outside 2048..65536 (ranges of +-0.5 g to +-16 g)"
                              % accel_lsb_per_g)
-        if not 4 <= gyro_lsb_per_dps <= 1000:
-            raise ValueError("gyro_lsb_per_dps %r is outside 4..1000" % gyro_lsb_per_dps)
         cfg = self.settings
+        if not 4 <= gyro_lsb_per_dps or gyro_lsb_per_dps * cfg.bias_max_dps > 1100:
+            raise ValueError("gyro_lsb_per_dps %r is outside 4..%d (ranges of +-250 dps and wider)"
+                             % (gyro_lsb_per_dps, int(1100 / cfg.bias_max_dps)))
         co = self._co
         k = self._per_us_consts
         rad_per_count_us = 3.141592653589793 / 180.0 / gyro_lsb_per_dps * 1e-6
+        # one gyro count over the longest period the timing accepts must stay below 2**-13 rad per sample
+        if rad_per_count_us * 8192.0 * self.nominal_period_us * 1.3 >= 1.0:
+            raise ValueError("gyro_lsb_per_dps %r is too coarse at %d us per sample; choose a finer gyro range "
+                             "or a faster rate (gyro_lsb_per_dps x rate_hz must exceed 190)"
+                             % (gyro_lsb_per_dps, self.nominal_period_us))
         w_per_us = 1e-6 / cfg.accel_tau_s
         consts = (
-            rad_per_count_us * 16384.0,  # G: Q12 counts -> Q26 rad
+            rad_per_count_us * 8192.0,  # G: Q12 counts -> Q25 rad
             w_per_us,
             1e-6 / cfg.accel_tau_rest_s,
             1e-6 / cfg.rest_filter_tau_s,

@@ -362,6 +362,11 @@ def test_bad_input_is_rejected_with_a_clear_error():
     burst.count = 0
     filt.update(burst)  # an empty burst is nothing to do
     assert not filt.ready
+    slow = TiltFilter(25)
+    burst.set_scale(4096.0, 4.0)  # a +-8000 dps gyro at 25 Hz: one count is too much turn per sample
+    burst.count = 4
+    err = raises(ValueError, slow.update, burst)
+    assert "gyro_lsb_per_dps" in str(err)
 
 
 # ---- heap (MicroPython only) ----
