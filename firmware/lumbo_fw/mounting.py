@@ -15,9 +15,10 @@ Three things are learned, all in the sensor's own frame:
   moments of bending forward); a guided bend settles it for good.
 
 `tilt(gravity_q14, out)` fills out with sagittal, lateral and total inclination in centidegrees:
-sagittal = the angle of "up" projected on the sagittal plane (positive backwards), lateral = projected on
-the frontal plane (positive when the trunk leans to the wearer's right), inclination = the angle from
-upright. Called about once a second; floats are fine at that rate.
+sagittal = the angle of "up" projected on the sagittal plane (positive backwards), lateral = the angle of
+"up" out of the sagittal plane (positive when the trunk leans to the wearer's right), inclination = the
+angle from upright; the same definitions as the virtual wearer's truth (docs/simulator.md). Called about
+once a second; floats are fine at that rate.
 """
 
 import math
@@ -235,7 +236,8 @@ class Mounting:
             return False
         c, s = axis
         out[0] = int(round(math.atan2(c * x + s * y, z) * _DEG * 100.0))
-        out[1] = int(round(math.atan2(c * y - s * x, z) * _DEG * 100.0))
+        side = c * y - s * x
+        out[1] = int(round(math.asin(side if -1.0 <= side <= 1.0 else (1.0 if side > 0 else -1.0)) * _DEG * 100.0))
         return True
 
     # ---- persistence ----

@@ -41,7 +41,8 @@ _P_US = const(22)  # time since the variance last grew, us
 _REST_US = const(23)  # length of the current still spell, us (capped)
 _INIT = const(24)  # 1 once the first sample has set the state
 _RECOVER_US = const(25)  # time left trusting the accelerometer more after the gyro lost track, us
-_STATE_WORDS = const(26)
+_OFS = const(26)  # 26..28 accelerometer offset, learned at rest from the magnitude of gravity, Q24 g
+_STATE_WORDS = const(29)
 _OFF = const(0x20000000)
 
 # ---- coefficient words (non-negative, plain) ----
@@ -73,11 +74,15 @@ _C_P_GROW_US = const(23)  # the variance grows by one unit every this many us
 _C_P_MAX = const(24)
 _C_CROSS_MAX = const(25)  # motion learning ignores pulls larger than a bias_max bias would cause, Q23
 _C_RECOVER_US = const(26)  # trust the accelerometer more this long after the gyro clipped, us
-_CO_WORDS = const(27)
+_C_KOM = const(27)  # accelerometer offset gain per resting sample
+_C_KOS = const(28)
+_C_OFS_DEAD = const(29)  # magnitude errors within this are left alone (scale error, not offset), Q13 g
+_CO_WORDS = const(30)
 
 _ACCEL_ERR_MAX = const(1 << 27)  # 8 g: larger innovations are clipped (taps, knocks)
 _STATE_MAX = const(1 << 28)  # 16 g: the filter states never leave this, whatever comes in
 _PHI_MAX = const(8192)  # a quarter radian per sample, Q15
+_OFS_MAX = const(1 << 22)  # 0.25 g: no working accelerometer is further off
 _SQRT2_FRAC_Q15 = const(13573)  # (sqrt(2) - 1) * 2**15
 _P_UNIT_PER_DPS2 = 16777216.0
 
@@ -99,7 +104,7 @@ class TiltSettings:
         self.accel_tau_s = 1.5  # accelerometer low-pass in the gyro-held frame, in motion
         self.accel_tau_rest_s = 0.5  # ... while the sensor rests (no linear acceleration to reject)
         self.rest_filter_tau_s = 0.5  # low-pass that rest detection compares samples with
-        self.rest_gyro_dps = 2.0  # still: every gyro axis within this of its low-pass
+        self.rest_gyro_dps = 4.0  # still: every gyro axis within this of its low-pass
         self.rest_accel_g = 0.05  # still: every accel axis within this of its low-pass
         self.rest_anchor_g = 0.01  # still: the accel low-pass drifts less than this (~0.6 deg) in a spell
         self.rest_min_s = 1.5  # still this long before the bias is learned
@@ -111,6 +116,8 @@ class TiltSettings:
         self.bias_sigma_motion_dps = 0.22  # uncertainty of one motion observation
         self.bias_drift_dps2_per_s = 1e-4  # how fast the bias may wander (temperature)
         self.recover_s = 2.0  # after the gyro clipped, the accelerometer is trusted as at rest this long
+        self.accel_offset_tau_s = 10.0  # the accelerometer offset is learned over this much rest
+        self.accel_offset_deadband_g = 0.01  # |gravity| errors this small may be scale, not offset: left
 
 
 def _mantissa(value):
@@ -532,6 +539,62 @@ def _run(samples, count: int, st, co) -> int:
         else:
             var -= (((var >> 15) * m) >> (sh - 15)) + (((var & 32767) * m) >> sh)
 
+    # ---- accelerometer offset: at rest |accel - offset| is 1 g; step the offset to make it so (LMS on
+    # the sphere: rests in different orientations teach different components) ----
+    if n_rest > 0:
+        ox = int(p[26]) - off
+        oy = int(p[27]) - off
+        oz = int(p[28]) - off
+        wx = (alx - ox) >> 11  # Q13 g: below 2**14 for |w| < 2 g, so the squares sum below 2**30
+        wy = (aly - oy) >> 11
+        wz = (alz - oz) >> 11
+        if wx < 16384 and wx > -16384 and wy < 16384 and wy > -16384 and wz < 16384 and wz > -16384:
+            norm = int(_isqrt(wx * wx + wy * wy + wz * wz))
+            resid = norm - 8192
+            dead = int(c[_C_OFS_DEAD])
+            if resid > dead:
+                resid -= dead
+            elif resid < 0 - dead:
+                resid += dead
+            else:
+                resid = 0
+            if norm > 0 and resid != 0 and resid < 2048 and resid > -2048:
+                m = int(c[_C_KOM]) * n_rest
+                sh = int(c[_C_KOS])
+                while m >= 32768:
+                    m >>= 1
+                    sh -= 1
+                d = ((resid * wx) // norm) << 11
+                if sh < 15:
+                    ox += d
+                else:
+                    ox += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                d = ((resid * wy) // norm) << 11
+                if sh < 15:
+                    oy += d
+                else:
+                    oy += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                d = ((resid * wz) // norm) << 11
+                if sh < 15:
+                    oz += d
+                else:
+                    oz += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                if ox > _OFS_MAX:
+                    ox = _OFS_MAX
+                elif ox < 0 - _OFS_MAX:
+                    ox = 0 - _OFS_MAX
+                if oy > _OFS_MAX:
+                    oy = _OFS_MAX
+                elif oy < 0 - _OFS_MAX:
+                    oy = 0 - _OFS_MAX
+                if oz > _OFS_MAX:
+                    oz = _OFS_MAX
+                elif oz < 0 - _OFS_MAX:
+                    oz = 0 - _OFS_MAX
+                p[26] = ox + off
+                p[27] = oy + off
+                p[28] = oz + off
+
     p[0] = fx + off
     p[1] = fy + off
     p[2] = fz + off
@@ -562,14 +625,30 @@ def _run(samples, count: int, st, co) -> int:
 
 
 @micropython.viper
+def _isqrt(n: int) -> int:
+    """floor(sqrt(n)) for 0 <= n < 2**30, bit by bit."""
+    root = 0
+    bit = 1 << 28
+    while bit > n:
+        bit >>= 2
+    while bit != 0:
+        if n >= root + bit:
+            n -= root + bit
+            root = (root >> 1) + bit
+        else:
+            root >>= 1
+        bit >>= 2
+    return root
+
+
+@micropython.viper
 def _gravity(st, out):
-    """Normalise the filter output to |out| = 16384 (the "up" unit vector in Q14)."""
+    """The "up" unit vector in Q14 (|out| = 16384): the filter output less the accelerometer offset."""
     p = ptr32(st)  # noqa: F821
     o = ptr32(out)  # noqa: F821
-    off = int(_OFF)
-    x = int(p[0]) - off
-    y = int(p[1]) - off
-    z = int(p[2]) - off
+    x = int(p[0]) - int(p[26])
+    y = int(p[1]) - int(p[27])
+    z = int(p[2]) - int(p[28])
     m = x
     if m < 0:
         m = 0 - m
@@ -600,19 +679,7 @@ def _gravity(st, out):
         x <<= 0 - sh
         y <<= 0 - sh
         z <<= 0 - sh
-    n = x * x + y * y + z * z
-    # integer square root, bit by bit
-    root = 0
-    bit = 1 << 28
-    while bit > n:
-        bit >>= 2
-    while bit != 0:
-        if n >= root + bit:
-            n -= root + bit
-            root = (root >> 1) + bit
-        else:
-            root >>= 1
-        bit >>= 2
+    root = int(_isqrt(x * x + y * y + z * z))
     if root == 0:
         return
     o[0] = (x << 14) // root
@@ -640,7 +707,7 @@ class TiltFilter:
         self._co = array("i", bytes(4 * _CO_WORDS))
         self._accel_lsb = 0.0
         self._gyro_lsb = 0.0
-        self._per_us_consts = array("i", bytes(4 * 14))
+        self._per_us_consts = array("i", bytes(4 * 16))
         self._slow_q15 = 0
         self.reset()
 
@@ -760,6 +827,7 @@ class TiltFilter:
             1e-6 / cfg.bias_rest_tau_s,
             w_per_us * 57.29577951308232 * gyro_lsb_per_dps / (32.0 * cfg.bias_motion_tau_fast_s),
             1e-6 / cfg.bias_motion_tau_fast_s,
+            1e-6 / cfg.accel_offset_tau_s,
         )
         for i in range(len(consts)):
             m, s = _per_us(consts[i])
@@ -777,6 +845,7 @@ class TiltFilter:
         # a bias b turns gravity at b rad/s across the filter; the pull that holds it is b / w0 (in g, Q23)
         co[_C_CROSS_MAX] = int(cfg.bias_max_dps * 3.141592653589793 / 180.0 * cfg.accel_tau_s * 8388608.0)
         co[_C_RECOVER_US] = int(cfg.recover_s * 1e6)
+        co[_C_OFS_DEAD] = int(cfg.accel_offset_deadband_g * 8192.0)
         if not 0 < co[_C_P_MAX] < _OFF or co[_C_P_GROW_US] < 1:
             raise ValueError("bias_sigma_init_dps must be in (0, 5.6] and bias_drift_dps2_per_s below 0.05")
         # the B in store for the bias is in Q18 of the counts: rescale it when the gyro scale changes
@@ -816,6 +885,9 @@ class TiltFilter:
         m, s = _scale_by_period(k[12], k[13], period)
         co[_C_KPM] = m
         co[_C_KPS] = s
+        m, s = _scale_by_period(k[14], k[15], period)
+        co[_C_KOM] = m
+        co[_C_KOS] = s
         co[_C_PERIOD_US] = period
         self._co_period_q4 = self._period_q4
 

@@ -39,12 +39,13 @@ CLIP = clip(130.0, 160.0, -35.0)
 def gravity_q14(sagittal_deg, lateral_deg, mounting=CLIP):
     """The filter's output for a pelvis tilted back by sagittal_deg and to the right by lateral_deg.
 
-    "up" in the pelvis frame has the projected angles asked for: atan2(x, z) = sagittal, atan2(y, z) =
-    lateral; the sensor sees it through the clip rotation (sensor = R^T body).
+    "up" in the pelvis frame is (sin s cos l, sin l, cos s cos l): atan2(x, z) = s is the sagittal tilt,
+    asin(y) = l the lateral one; the sensor sees it through the clip rotation (sensor = R^T body).
     """
-    body = (math.tan(math.radians(sagittal_deg)), math.tan(math.radians(lateral_deg)), 1.0)
-    n = math.sqrt(body[0] ** 2 + body[1] ** 2 + body[2] ** 2)
-    sensor = [sum(mounting[k][i] * body[k] for k in range(3)) / n for i in range(3)]
+    s = math.radians(sagittal_deg)
+    la = math.radians(lateral_deg)
+    body = (math.sin(s) * math.cos(la), math.sin(la), math.cos(s) * math.cos(la))
+    sensor = [sum(mounting[k][i] * body[k] for k in range(3)) for i in range(3)]
     return array("i", [int(round(16384 * v)) for v in sensor])
 
 
@@ -114,9 +115,8 @@ def test_a_guided_bend_gives_the_axis_and_the_sign():
         assert ok
         assert abs(s - 100 * sag) <= 3, (sag, lat, s)
         assert abs(la - 100 * lat) <= 3, (sag, lat, la)
-        # inclination: the angle of (tan s, tan l, 1) from z
-        expected = math.degrees(math.atan(math.sqrt(math.tan(math.radians(sag)) ** 2
-                                                    + math.tan(math.radians(lat)) ** 2)))
+        # inclination: the angle of "up" from z
+        expected = math.degrees(math.acos(math.cos(math.radians(sag)) * math.cos(math.radians(lat))))
         assert abs(incl - 100 * expected) <= 3
 
 
