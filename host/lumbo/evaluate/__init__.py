@@ -1,0 +1,1 @@
+"""Score the firmware's own algorithms on recordings (`lumbo eval WHAT DIR`)."""
