@@ -1,1 +1,1 @@
-"""Score the firmware's own algorithms on recordings (`lumbo eval WHAT DIR`)."""
+"""Score the firmware's algorithms on recordings (`lumbo eval ...`): each module here is one evaluation."""
