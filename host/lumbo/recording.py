@@ -186,7 +186,8 @@ def read(path: Path | str, with_labels: bool = True) -> Recording:
     gt_valid = columns.pop("gt_valid").astype(bool) if "gt_valid" in columns else None
     rec = Recording(t_s=t_s, accel_g=accel, gyro_dps=gyro, meta=meta, quat=quat, gt_valid=gt_valid,
                     extra=columns, name=stem(path))
-    rec.calibration_s  # noqa: B018  (validates the span early, with the file's name in the message)
+    if meta.get("calibration_s"):
+        parse_span(meta["calibration_s"], f"{path}: calibration_s")
     if with_labels and labels_path(path).exists():
         rec.labels = read_labels(labels_path(path))
     return rec

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from lumbo import __version__
 
 # Each module here has `register(subparsers)`, which adds its command and sets `func(args) -> int`.
-COMMAND_MODULES: tuple[str, ...] = ("bench", "eval")
+COMMAND_MODULES: tuple[str, ...] = ("bench", "eval", "sim")
 
 
 class CommandError(Exception):
