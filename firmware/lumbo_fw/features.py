@@ -21,11 +21,7 @@ from array import array
 
 from micropython import const
 
-try:
-    from time import ticks_diff  # type: ignore[attr-defined]
-except ImportError:  # CPython without lumbo.mpcompat: plain subtraction is right for unwrapped clocks
-    def ticks_diff(end, start):  # type: ignore[misc]
-        return end - start
+from time import ticks_diff
 
 BIN_US = const(100000)
 BINS_PER_SECOND = const(10)

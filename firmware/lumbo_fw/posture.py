@@ -76,13 +76,26 @@ _PENDING_HOLD_S = const(4)
 # landings and at turns people pause for up to about 1.5 s, and the last step down looks like a sit.
 _AFTER_WALK_STILL_BINS = const(20)
 # ... and the pelvis must tilt at least this much further from upright than while walking.
-_SIT_AFTER_WALK_CDEG = const(400)
+_SIT_AFTER_WALK_CDEG = const(250)
+_WALK_INCL_SHIFT = const(4)
 # Not worn: every bin still (steps under _MOTIONLESS_MG, turns under _MOTIONLESS_DDPS).
 _MOTIONLESS_MG = const(8)
 _MOTIONLESS_DDPS = const(20)
 # Up from lying straight to standing: a rise faster than 0.42 m/s (sitting up is slower).
 _V_RISE_FROM_LYING = const(425)
 _CALIBRATION_S = const(3)
+# The mounting's "unknown" (lumbo_fw.mounting.TILT_UNKNOWN), for callers without a mounting.
+TILT_UNKNOWN = const(-32768)
+# A pelvis tilted forwards by more than this (sagittal, 0.01 degree) is bending or squatting, not sitting.
+_FORWARD_CDEG = const(500)
+# Put back on with no movement seen: still this long, then a guess from the inclination alone.
+_GUESS_STILL_S = const(3)
+_GUESS_SIT_CDEG = const(1200)
+_GUESS_STAND_CDEG = const(600)
+# Recovery of a missed sit-down: "standing" but tilted at least this far from upright, not forwards, and
+# not walking, for this long (people stand tilted like that for seconds, not minutes).
+_RECOVER_SIT_CDEG = const(1000)
+_RECOVER_SIT_S = const(90)
 # Still seconds before the inclination alone may say the wearer got up from lying.
 _UNLIE_STILL_S = const(2)
 
@@ -122,6 +135,10 @@ class PostureClassifier:
         self.reference_kind = REF_NONE
         self.upright_q14 = array("i", (0, 0, 0))
         self.incl_cdeg = -1  # from the upright this second; -1 while there is no reference
+        self.sagittal_cdeg = TILT_UNKNOWN
+        self.moving = False  # whether the last second had movement in it
+        # When the current posture began (device seconds): a little before the second it was decided in.
+        self.since_s = 0
         self.transitions = 0
         # Bins already fed through the episode tracker.
         self._next_bin = 0
@@ -151,6 +168,8 @@ class PostureClassifier:
         self._episode_from = _UNKNOWN
         self._still_s = 0
         self._walk_incl_cdeg = -1  # inclination while walking, recent seconds weighing most
+        self._tilted_s = 0
+        self._recovered_since = -1
         self._walk_run = 0
         self._nowalk_run = 0
         self._motionless_s = 0
@@ -176,8 +195,12 @@ class PostureClassifier:
 
     # -- once a second ----------------------------------------------------------------------------------
 
-    def second(self, t_s, gravity_q14):
-        """Decide the posture for the second that ends at t_s (device seconds); returns vocab.STATE_*."""
+    def second(self, t_s, gravity_q14, sagittal_cdeg=TILT_UNKNOWN):
+        """Decide the posture for the second that ends at t_s (device seconds); returns vocab.STATE_*.
+
+        gravity_q14: "up" in the sensor frame, length 16384. sagittal_cdeg: the pelvis's sagittal tilt
+        from the mounting (positive backwards), or TILT_UNKNOWN while the mounting has not learnt it.
+        """
         f = self.features
         end_bin = f.seconds * BINS_PER_SECOND
         if end_bin - self._next_bin > RING_BINS - _MAX_EPISODE_BINS:
@@ -189,7 +212,9 @@ class PostureClassifier:
             if self._track_bin(t_s, self._next_bin):
                 moving = True
             self._next_bin += 1
-        new = self.state
+        self._still_s = 0 if moving else self._still_s + 1
+        self.moving = moving
+        self.sagittal_cdeg = sagittal_cdeg
         if self._cal_left_s > 0:
             self._calibrating(t_s, gravity_q14, moving)
             return self.state
@@ -204,25 +229,32 @@ class PostureClassifier:
         self.incl_cdeg = incl
         if self._not_worn(t_s, moving):
             return self.state
+        new = self.state
+        since = t_s - 1
         need = _WALK_SECONDS if new == _STANDING or new == _WALKING or new == _UNKNOWN else _WALK_SECONDS + 1
         if self._walk_run >= need and (incl < 0 or incl < _WALK_INCL_CDEG):
             new = _WALKING
+            since = t_s - self._walk_run
+            self._settled = True
             if self._in_episode:
                 self._episode_from = _WALKING
             if incl >= 0:
-                self._walk_incl_cdeg = incl if self._walk_incl_cdeg < 0 else (3 * self._walk_incl_cdeg + incl) >> 2
+                # The typical inclination while walking: a slow average, so that the turn to a seat at the
+                # end of a walk does not carry it along.
+                w = self._walk_incl_cdeg
+                self._walk_incl_cdeg = incl if w < 0 else w + ((incl - w) >> _WALK_INCL_SHIFT)
             if self._walk_run >= _WALK_TEACH_SECONDS:
                 self._teach_upright(gravity_q14, REF_WALKING)
         elif self.state == _WALKING and self._nowalk_run >= 2 and not self._in_episode:
             new = _STANDING
-        if moving:
-            self._still_s = 0
-        else:
-            self._still_s += 1
-        if self._pending and new != _WALKING and self._pending_settled():
+        if not self._settled:
+            # Still being put on (or just switched on): nothing the sensor does now is the wearer's posture.
+            self._pending = False
+        elif self._pending and new != _WALKING and self._pending_settled():
             decided = self._decide(self.state if self.state == _WALKING else self._pending_from)
             if decided >= 0:
                 new = decided
+                since = self._pending_t_s - 1
             self._pending = False
         elif self._pending and (t_s - self._pending_t_s > _PENDING_HOLD_S or self._in_episode):
             # Walking went on, or the wearer moved again before settling: it was a pause, not a sit.
@@ -233,16 +265,40 @@ class PostureClassifier:
             elif new == _LYING and incl < _UNLIE_CDEG and self._still_s >= _UNLIE_STILL_S:
                 # Up from lying without a movement the tracker saw: sitting up is the likelier.
                 new = _SITTING
-        self._set_state(t_s, new)
+            elif new == _UNKNOWN and self.reference_kind >= REF_WALKING and self._still_s >= _GUESS_STILL_S:
+                # Put back on without a movement to go by: the inclination is the best guess there is.
+                if incl >= _GUESS_SIT_CDEG and not _leaning_forward(sagittal_cdeg):
+                    new = _SITTING
+                elif incl <= _GUESS_STAND_CDEG:
+                    new = _STANDING
+        new = self._recover(t_s, new, incl, sagittal_cdeg)
+        if new == _SITTING and self.state != _SITTING and self._recovered_since >= 0:
+            since = self._recovered_since
+        self._set_state(t_s, new, since)
         return new
+
+    def _recover(self, t_s, new, incl, sagittal_cdeg):
+        """A sit-down the tracker missed: standing still, tilted as people sit, for minutes."""
+        self._recovered_since = -1
+        if (new != _STANDING or self.reference_kind < REF_WALKING or incl < _RECOVER_SIT_CDEG
+                or incl > _LIE_CDEG or _leaning_forward(sagittal_cdeg)):
+            self._tilted_s = 0
+            return new
+        self._tilted_s += 1
+        if self._tilted_s < _RECOVER_SIT_S:
+            return new
+        self._tilted_s = 0
+        self._recovered_since = t_s - _RECOVER_SIT_S
+        return _SITTING
 
     # -- the pieces -------------------------------------------------------------------------------------
 
-    def _set_state(self, t_s, new):
+    def _set_state(self, t_s, new, since_s=-1):
         old = self.state
         if new == old:
             return
         self.state = new
+        self.since_s = t_s - 1 if since_s < 0 else since_s
         self.transitions += 1
         kind = _event_kind(old, new)
         if kind:
@@ -286,7 +342,7 @@ class PostureClassifier:
             u[2] = g[2]
             self.reference_kind = kind
         if self.mounting is not None and kind >= REF_TRANSITION:
-            self.mounting.observe_upright(g)
+            self.mounting.observe_upright(g, kind == REF_WALKING)
 
     def incl_of(self, g_q14):
         """Angle between g_q14 and the upright in 0.01 degree; -1 when the upright is not known yet."""
@@ -473,6 +529,9 @@ class PostureClassifier:
             if post_incl - self._walk_incl_cdeg < _SIT_AFTER_WALK_CDEG:
                 score = 0
                 self.last_score = 0
+        if score > _DECIDE and v < 0 and cur != _SITTING and _leaning_forward(self.sagittal_cdeg):
+            # Down, but tipped forwards: a squat or a bend to the floor, not a seat.
+            return -1
         if score > _DECIDE and v < 0 and cur != _SITTING:
             self._teach_upright(self._pre_g, REF_TRANSITION)
             return _SITTING
@@ -536,6 +595,10 @@ def _event_kind(old, new):
     if new == _STANDING and old == _SITTING:
         return vocab.EVENT_SIT_TO_STAND
     return 0
+
+
+def _leaning_forward(sagittal_cdeg):
+    return sagittal_cdeg != TILT_UNKNOWN and sagittal_cdeg < 0 - _FORWARD_CDEG
 
 
 def _abs(x):

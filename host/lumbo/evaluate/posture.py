@@ -220,6 +220,61 @@ def score(rec: recording.Recording, run: Run) -> dict:
     return result
 
 
+PROMPT_TOLERANCE_S = 60.0
+ROUTINE_AFTER_S = 30.0
+
+
+def score_truth(truth: dict, run: Run) -> dict:
+    """Prompts and routines against a simulated day's truth (lumbo-sim-truth/1)."""
+    bouts = [(b["start_s"], b["end_s"]) for b in truth.get("sitting_bouts", [])]
+    said = [t for t, kind, _, _ in run.events if kind == vocab.EVENT_PROMPT]
+    outside = [t for t in said if not any(a <= t <= b for a, b in bouts)]
+    true_times = [p["t_s"] for p in truth.get("prompts", [])]
+    used: set[int] = set()
+    errors = []
+    for t in said:
+        best = None
+        for k, tt in enumerate(true_times):
+            if k not in used and abs(t - tt) <= PROMPT_TOLERANCE_S and (best is None or abs(t - tt) < abs(t - true_times[best])):
+                best = k
+        if best is not None:
+            used.add(best)
+            errors.append(t - true_times[best])
+    routines = []
+    taken = [(t, a, b) for t, kind, a, b in run.events if kind == vocab.EVENT_BREAK_TAKEN
+             and a not in (vocab.ROUTINE_NONE, vocab.ROUTINE_WALK)]
+    claimed: set[int] = set()
+    for r in truth.get("routines", []):
+        found = None
+        for k, (t, routine, reps) in enumerate(taken):
+            if k not in claimed and r["start_s"] - 5 <= t <= r["end_s"] + ROUTINE_AFTER_S:
+                found = k
+                break
+        entry = {"name": r["name"], "start_s": r["start_s"], "reps": r["reps"], "said": None, "said_reps": None}
+        if found is not None:
+            claimed.add(found)
+            entry["said"] = vocab.routine_name(taken[found][1])
+            entry["said_reps"] = taken[found][2]
+        routines.append(entry)
+    return {
+        "prompts": {"true": len(true_times), "said": len(said), "matched": len(errors),
+                    "outside_bout": len(outside), "errors_s": [float(e) for e in errors]},
+        "routines": routines,
+        "routines_unmatched_said": [{"t_s": t, "routine": vocab.routine_name(a), "reps": b}
+                                    for k, (t, a, b) in enumerate(taken) if k not in claimed],
+    }
+
+
+def _load_truth(path: Path) -> dict | None:
+    truth_file = path.with_name(recording.stem(path) + ".truth.json")
+    if not truth_file.exists():
+        return None
+    try:
+        return json.loads(truth_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"{truth_file}: cannot read the simulated truth ({exc})") from None
+
+
 def summarize(results: list[dict]) -> dict:
     labelled = [r for r in results if r.get("accuracy_sitting") is not None]
     overall: dict = {}
@@ -234,6 +289,22 @@ def summarize(results: list[dict]) -> dict:
                                   for s in range(len(vocab.STATES))} for lab in POSTURES}
     overall["false_sitting_s"] = {k: sum(r["false_sitting_s"][k] for r in labelled)
                                   for k in labelled[0]["false_sitting_s"]}
+    with_truth = [r["truth"] for r in results if "truth" in r]
+    if with_truth:
+        errors = [e for t in with_truth for e in t["prompts"]["errors_s"]]
+        rows = [row for t in with_truth for row in t["routines"]]
+        overall["simulated"] = {
+            "prompts_true": sum(t["prompts"]["true"] for t in with_truth),
+            "prompts_said": sum(t["prompts"]["said"] for t in with_truth),
+            "prompts_within_60s": len(errors),
+            "prompts_outside_bout": sum(t["prompts"]["outside_bout"] for t in with_truth),
+            "prompt_max_error_s": max((abs(e) for e in errors), default=None),
+            "routines_true": len(rows),
+            "routines_named_right": sum(1 for row in rows if row["said"] == row["name"]),
+            "routines_reps_within_one": sum(1 for row in rows if row["said"] == row["name"]
+                                            and abs(row["said_reps"] - row["reps"]) <= 1),
+            "routines_said_wrongly": sum(len(t["routines_unmatched_said"]) for t in with_truth),
+        }
     true = sum(r["transitions"]["true"] for r in labelled)
     found = sum(r["transitions"]["found"] for r in labelled)
     said = sum(r["transitions"]["said"] for r in labelled)
@@ -265,6 +336,10 @@ def evaluate(folder: Path, use_calibration: bool = True, interpreter: str = "cpy
     else:
         runs = [run_cpython(rec, use_calibration) for rec in recs]
     results = [score(rec, run) for rec, run in zip(recs, runs, strict=True)]
+    for path, run, result in zip(paths, runs, results, strict=True):
+        truth = _load_truth(path)
+        if truth is not None:
+            result["truth"] = score_truth(truth, run)
     return {"recordings": results, "overall": summarize(results),
             "calibration": use_calibration, "interpreter": interpreter}
 
@@ -298,6 +373,14 @@ def print_report(report: dict, out=sys.stdout) -> None:
     for lab in POSTURES:
         print("  " + f"{lab:<10}" + "".join(f"{o['confusion'][lab][s]:>10}" for s in states), file=out)
     print("false sitting seconds: " + ", ".join(f"{k} {v}" for k, v in o["false_sitting_s"].items()), file=out)
+    sim = o.get("simulated")
+    if sim:
+        print(f"simulated days: prompts {sim['prompts_said']} said, {sim['prompts_true']} due; "
+              f"{sim['prompts_within_60s']} within 60 s of one due (worst {sim['prompt_max_error_s']} s), "
+              f"{sim['prompts_outside_bout']} outside a sitting bout", file=out)
+        print(f"  routines: {sim['routines_true']} done, {sim['routines_named_right']} named right, "
+              f"{sim['routines_reps_within_one']} with reps within one; {sim['routines_said_wrongly']} said "
+              f"that were not done", file=out)
 
 
 def _json_report(report: dict) -> dict:
@@ -306,7 +389,8 @@ def _json_report(report: dict) -> dict:
         out["recordings"].append({"name": r["name"], "accuracy_sitting": r.get("accuracy_sitting"),
                                   "segments": r["segments"], "events": r["events"],
                                   **({"transitions": r["transitions"], "confusion": r["confusion"],
-                                      "false_sitting_s": r["false_sitting_s"]} if "confusion" in r else {})})
+                                      "false_sitting_s": r["false_sitting_s"]} if "confusion" in r else {}),
+                                  **({"truth": r["truth"]} if "truth" in r else {})})
     out["overall"] = report["overall"]
     out["calibration"] = report["calibration"]
     out["interpreter"] = report["interpreter"]

@@ -21,10 +21,16 @@ The same wiring runs on the board (main.py); only the source of the bursts diffe
 
 import struct
 import sys
+from array import array
 
+from lumbo_fw.bouts import BoutTimer
 from lumbo_fw.burst import Burst
 from lumbo_fw.features import MotionFeatures
+from lumbo_fw.mounting import Mounting
 from lumbo_fw.posture import PostureClassifier
+from lumbo_fw.routines import RoutineRecognizer
+from lumbo_fw.summary import MinuteSummary
+from lumbo_fw.tilt import TiltFilter
 
 _HEADER = "<4sIIIii"
 _HEADER_SIZE = 24
@@ -56,10 +62,16 @@ def run(stream, out):
     burst = Burst(_MAX_BURST)
     burst.set_scale(accel_lsb, gyro_lsb_cdps / 100)
     features = MotionFeatures(rate_hz)
+    tilt = TiltFilter(rate_hz)
+    use_filter = cal_start_s > -1000
     printer = _Printer(out)
-    classifier = PostureClassifier(features, printer)
+    mounting = Mounting()
+    classifier = PostureClassifier(features, printer, mounting=mounting)
+    tilt_cdeg = array("i", (0, 0, 0))
+    routines = RoutineRecognizer(features)
+    bouts = BoutTimer(printer)
+    summary = MinuteSummary(printer)
     gravity = [0, 0, 0]
-    from array import array
     gravity = array("i", (0, 0, 0))
     view = memoryview(burst.samples)
     state = -1
@@ -79,17 +91,26 @@ def run(stream, out):
             raise ValueError("input ends inside a burst")
         burst.count = count
         burst.t_end_us = t_end_us
+        tilt.update(burst)
         features.add(burst)
         while seconds < features.seconds:
             seconds += 1
             if cal_len_s > 0 and seconds - 1 == cal_start_s:
                 classifier.begin_calibration(seconds - 1, cal_len_s)
-            features.gravity_q14(gravity)
-            new = classifier.second(seconds, gravity)
+            if use_filter:
+                g = tilt.gravity_q14
+            else:
+                g = features.gravity_q14(gravity)
+            mounting.tilt(g, tilt_cdeg)
+            new = classifier.second(seconds, g, tilt_cdeg[0])
+            routine = routines.second(seconds, new, tilt_cdeg[0], classifier.moving)
+            bouts.second(seconds, new, classifier.since_s, routine, routines.reps)
+            summary.second(seconds, new, tilt_cdeg[0])
             if new != state:
                 out.write("C\t%d\t%d\n" % (seconds - 1, new))
                 state = new
             out.write("T\t%d\t%d\n" % (seconds - 1, classifier.incl_cdeg))
+    summary.flush()
     out.write("END\t%d\n" % seconds)
 
 
