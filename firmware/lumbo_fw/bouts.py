@@ -94,6 +94,19 @@ class BoutTimer:
             self._next_prompt_s = self._snooze_until_s
         self.sink.event(t_s, vocab.EVENT_SNOOZE, snooze_s, 0)
 
+    def resume(self, t_s, bout_start_s, prompts):
+        """Carry on a bout from before a restart: it began at bout_start_s (t_s's time base) and had
+        `prompts` prompts. No event is written (the log holds its start); the next prompt is when it would
+        have been, or now if that passed while the device was off."""
+        s = self.settings
+        self.in_bout = True
+        self.bout_start_s = bout_start_s
+        self.prompts = prompts
+        self._break_start_s = -1
+        self._break_walk_s = 0
+        due = bout_start_s + s.sit_limit_s + prompts * s.reprompt_s
+        self._next_prompt_s = due if due > t_s else t_s
+
     def bout_s(self, t_s):
         """Length of the current bout at t_s (0 when there is none)."""
         return t_s - self.bout_start_s if self.in_bout else 0

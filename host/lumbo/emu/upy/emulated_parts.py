@@ -1,0 +1,80 @@
+"""The emulated board's parts for firmware/main.py, where there is no ESP32 (both interpreters).
+
+main.py wires a real board from its pins; without one it asks this module. It plugs an emulated IMU
+(chips/) on the emulated I2C bus, fed from a frames file, with its interrupt line on the board's IMU pin;
+makes an accelerated clock (pacedclock.py) that both the chip and the firmware run on; an emulated light
+sleep on that clock; and the emulated radio (bluetooth.py, joined to its bridge by LUMBO_BLE_BRIDGE).
+
+Settings come from the environment (lumbo.demo sets them):
+
+    LUMBO_EMU_FRAMES        the frames file the IMU replays (required; lumbo.emu.imu_frames writes one)
+    LUMBO_EMU_IMU           the chip (default LSM6DSOX; any name in chips.FAMILIES)
+    LUMBO_EMU_SPEED         device seconds per real second (default 1; 0 = as fast as the computer can)
+    LUMBO_EMU_START_US      device time now, microseconds into the frames (default 0; a restart carries on)
+    LUMBO_EMU_EPOCH_S       Unix time at device time 0: the board's RTC was set (default: not set)
+    LUMBO_EMU_DATA          the wearer's folder (default "data", beside the working directory)
+    LUMBO_EMU_BOARD         the build whose pin map is used (default xiao-esp32s3)
+    LUMBO_EMU_ADV_US        advertising interval (default: the firmware's)
+    LUMBO_EMU_RADIO         "schedule" (default, as on the board) or "always" (on all the time)
+    LUMBO_EMU_FIRST_WINDOW_S  pairing window at a start without bonds (default: the firmware's)
+"""
+
+import os
+import time
+
+import bluetooth
+import machine
+from chips import plug
+from chips.frames import FrameSource
+from chips.sleep import EmulatedSleep
+from lumbo_fw import board
+from lumbo_fw.app import Parts
+from pacedclock import PacedClock
+
+# Light sleep watches the wake pin this often (device time): fine enough, and cheap at a high speed.
+_SLEEP_STEP_MS = 100
+
+
+def _env(name, default=None):
+    value = os.getenv(name)
+    return default if value is None or value == "" else value
+
+
+def _int(name, default):
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("%s=%r is not a whole number" % (name, value)) from None
+
+
+def parts():
+    frames = _env("LUMBO_EMU_FRAMES")
+    if frames is None:
+        raise ValueError("no recording for the emulated IMU: set LUMBO_EMU_FRAMES to a frames file "
+                         "(`lumbo demo` does; lumbo.emu.imu_frames writes one from a recording)")
+    name = _env("LUMBO_EMU_BOARD", board.DEFAULT_BOARD)
+    pins = board.board(name)
+    clock = PacedClock(_int("LUMBO_EMU_SPEED", 1), _int("LUMBO_EMU_START_US", 0), _int("LUMBO_EMU_EPOCH_S", -1))
+    plug(_env("LUMBO_EMU_IMU", "LSM6DSOX"), FrameSource.open(frames), clock, bus_id=pins["i2c_id"],
+         int_pin=pins["imu_int_pin"])
+    i2c = machine.I2C(pins["i2c_id"], scl=machine.Pin(pins["scl_pin"]), sda=machine.Pin(pins["sda_pin"]),
+                      freq=pins["i2c_freq_hz"])
+    machine.drive(pins["button_pin"], 1)  # the button's pull-up: not pressed
+    extra = {}
+    adv_us = _int("LUMBO_EMU_ADV_US", 0)
+    if adv_us:
+        extra["adv_interval_us"] = adv_us
+    first_window_s = _int("LUMBO_EMU_FIRST_WINDOW_S", -1)
+    if first_window_s >= 0:
+        extra["first_window_s"] = first_window_s
+    radio = _env("LUMBO_EMU_RADIO", "schedule")
+    if radio not in ("schedule", "always"):
+        raise ValueError("LUMBO_EMU_RADIO=%r: choose schedule or always" % radio)
+    return Parts(i2c, clock, bluetooth.BLE(), EmulatedSleep(clock, _SLEEP_STEP_MS), _env("LUMBO_EMU_DATA", "data"),
+                 board_name=name, wake_pin=machine.Pin(pins["imu_int_pin"], machine.Pin.IN),
+                 haptic_pin=machine.Pin(pins["haptic_pin"], machine.Pin.OUT),
+                 button_pin=machine.Pin(pins["button_pin"], machine.Pin.IN, machine.Pin.PULL_UP),
+                 radio_ticks_ms=time.ticks_ms, radio_always_on=radio == "always", **extra)
