@@ -61,7 +61,8 @@ class TiltReference:
         ka = 1.0 / burst.accel_lsb_per_g
         kg = 1.0 / burst.gyro_lsb_per_dps
         kr = dt / cfg.rest_filter_tau_s
-        kb = dt / cfg.bias_rest_tau_s
+        fast = self.var > cfg.bias_known_sigma_dps ** 2
+        kb = dt / (cfg.bias_rest_tau_fast_s if fast else cfg.bias_rest_tau_s)
         w_motion = dt / cfg.accel_tau_s
         w_rest = dt / cfg.accel_tau_rest_s
         gain = self.var / (self.var + cfg.bias_sigma_motion_dps ** 2)
