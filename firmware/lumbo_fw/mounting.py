@@ -261,7 +261,10 @@ class Mounting:
         Returns True when all three are known. Before upright is known all three are TILT_UNKNOWN; before
         the sagittal axis is known, sagittal and lateral are.
         """
-        if self._up is None:
+        e1 = self._e1
+        e2 = self._e2
+        up = self._up
+        if up is None or e1 is None or e2 is None:
             out[0] = out[1] = out[2] = TILT_UNKNOWN
             return False
         g0 = gravity_q14[0]
@@ -270,22 +273,19 @@ class Mounting:
         n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
         if n == 0.0:
             raise ValueError("the gravity vector is zero; pass the tilt filter's gravity_q14 after an update")
-        e1 = self._e1
-        e2 = self._e2
-        up = self._up
         x = (g0 * e1[0] + g1 * e1[1] + g2 * e1[2]) / n
         y = (g0 * e2[0] + g1 * e2[1] + g2 * e2[2]) / n
         z = (g0 * up[0] + g1 * up[1] + g2 * up[2]) / n
-        out[2] = int(round(math.atan2(math.sqrt(x * x + y * y), z) * _DEG * 100.0))
+        out[2] = round(math.atan2(math.sqrt(x * x + y * y), z) * _DEG * 100.0)
         self._learn(x, y, z)
         axis = self._axis()
         if axis is None:
             out[0] = out[1] = TILT_UNKNOWN
             return False
         c, s = axis
-        out[0] = int(round(math.atan2(c * x + s * y, z) * _DEG * 100.0))
+        out[0] = round(math.atan2(c * x + s * y, z) * _DEG * 100.0)
         side = c * y - s * x
-        out[1] = int(round(math.asin(side if -1.0 <= side <= 1.0 else (1.0 if side > 0 else -1.0)) * _DEG * 100.0))
+        out[1] = round(math.asin(side if -1.0 <= side <= 1.0 else (1.0 if side > 0 else -1.0)) * _DEG * 100.0)
         return True
 
     # ---- persistence ----
