@@ -77,7 +77,10 @@ _C_RECOVER_US = const(26)  # trust the accelerometer more this long after the gy
 _C_KOM = const(27)  # accelerometer offset gain per resting sample
 _C_KOS = const(28)
 _C_OFS_DEAD = const(29)  # magnitude errors within this are left alone (scale error, not offset), Q13 g
-_CO_WORDS = const(30)
+_C_KBFM = const(30)  # bias gain per sample while resting and the bias is still unknown
+_C_KBFS = const(31)
+_C_VAR_FAST = const(32)  # "still unknown": the variance above this, 2**-24 dps**2
+_CO_WORDS = const(33)
 
 _ACCEL_ERR_MAX = const(1 << 27)  # 8 g: larger innovations are clipped (taps, knocks)
 _STATE_MAX = const(1 << 28)  # 16 g: the filter states never leave this, whatever comes in
@@ -109,6 +112,8 @@ class TiltSettings:
         self.rest_anchor_g = 0.01  # still: the accel low-pass drifts less than this (~0.6 deg) in a spell
         self.rest_min_s = 1.5  # still this long before the bias is learned
         self.bias_rest_tau_s = 3.0  # bias follows the gyro low-pass with this time constant at rest
+        self.bias_rest_tau_fast_s = 0.5  # ... and with this one while its uncertainty is above:
+        self.bias_known_sigma_dps = 0.5
         self.bias_max_dps = 8.0  # no bias is larger: a steady turn faster than this is motion
         self.bias_motion_tau_fast_s = 10.0  # motion learning with an unknown bias
         self.bias_motion_tau_slow_s = 100.0  # ... with a known bias
@@ -175,7 +180,6 @@ def _run(samples, count: int, st, co) -> int:
     krs1 = krs - 15
     kbm = int(c[_C_KBM])
     kbs = int(c[_C_KBS])
-    kbs1 = kbs - 15
     th_g = int(c[_C_TH_GYRO])
     th_a = int(c[_C_TH_ACC])
     th_n = int(c[_C_TH_ANCHOR])
@@ -186,6 +190,12 @@ def _run(samples, count: int, st, co) -> int:
     p_grow_us = int(c[_C_P_GROW_US])
     p_max = int(c[_C_P_MAX])
     emax = int(_ACCEL_ERR_MAX)
+    # at rest the bias follows the gyro low-pass: quickly while it is unknown, then slowly (averaging sway)
+    var_now = int(p[21]) - off
+    if var_now > int(c[_C_VAR_FAST]):
+        kbm = int(c[_C_KBFM])
+        kbs = int(c[_C_KBFS])
+    kbs1 = kbs - 15
 
     fx = int(p[0]) - off
     fy = int(p[1]) - off
@@ -707,7 +717,7 @@ class TiltFilter:
         self._co = array("i", bytes(4 * _CO_WORDS))
         self._accel_lsb = 0.0
         self._gyro_lsb = 0.0
-        self._per_us_consts = array("i", bytes(4 * 16))
+        self._per_us_consts = array("i", bytes(4 * 18))
         self._slow_q15 = 0
         self.reset()
 
@@ -828,6 +838,7 @@ class TiltFilter:
             w_per_us * 57.29577951308232 * gyro_lsb_per_dps / (32.0 * cfg.bias_motion_tau_fast_s),
             1e-6 / cfg.bias_motion_tau_fast_s,
             1e-6 / cfg.accel_offset_tau_s,
+            1e-6 / cfg.bias_rest_tau_fast_s,
         )
         for i in range(len(consts)):
             m, s = _per_us(consts[i])
@@ -846,6 +857,7 @@ class TiltFilter:
         co[_C_CROSS_MAX] = int(cfg.bias_max_dps * 3.141592653589793 / 180.0 * cfg.accel_tau_s * 8388608.0)
         co[_C_RECOVER_US] = int(cfg.recover_s * 1e6)
         co[_C_OFS_DEAD] = int(cfg.accel_offset_deadband_g * 8192.0)
+        co[_C_VAR_FAST] = int(cfg.bias_known_sigma_dps ** 2 * _P_UNIT_PER_DPS2)
         if not 0 < co[_C_P_MAX] < _OFF or co[_C_P_GROW_US] < 1:
             raise ValueError("bias_sigma_init_dps must be in (0, 5.6] and bias_drift_dps2_per_s below 0.05")
         # the B in store for the bias is in Q18 of the counts: rescale it when the gyro scale changes
@@ -888,6 +900,9 @@ class TiltFilter:
         m, s = _scale_by_period(k[14], k[15], period)
         co[_C_KOM] = m
         co[_C_KOS] = s
+        m, s = _scale_by_period(k[16], k[17], period)
+        co[_C_KBFM] = m
+        co[_C_KBFS] = s
         co[_C_PERIOD_US] = period
         self._co_period_q4 = self._period_q4
 

@@ -61,8 +61,8 @@ class Feed:
                 up, accel, gyro = motion(self.n * self.period_s - t0, self.period_s)
                 k = 6 * count
                 for i in range(3):
-                    samples[k + i] = max(-32768, min(32767, int(round(accel[i] * self.accel_lsb))))
-                    samples[k + 3 + i] = max(-32768, min(32767, int(round(gyro[i] * self.gyro_lsb))))
+                    samples[k + i] = max(-32768, min(32767, round(accel[i] * self.accel_lsb)))
+                    samples[k + 3 + i] = max(-32768, min(32767, round(gyro[i] * self.gyro_lsb)))
                 count += 1
                 self.n += 1
             t_end = (self.n - 1) * self.period_s

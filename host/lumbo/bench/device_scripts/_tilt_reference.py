@@ -61,7 +61,8 @@ class TiltReference:
         ka = 1.0 / burst.accel_lsb_per_g
         kg = 1.0 / burst.gyro_lsb_per_dps
         kr = dt / cfg.rest_filter_tau_s
-        kb = dt / cfg.bias_rest_tau_s
+        fast = self.var > cfg.bias_known_sigma_dps ** 2
+        kb = dt / (cfg.bias_rest_tau_fast_s if fast else cfg.bias_rest_tau_s)
         w_motion = dt / cfg.accel_tau_s
         w_rest = dt / cfg.accel_tau_rest_s
         gain = self.var / (self.var + cfg.bias_sigma_motion_dps ** 2)
@@ -140,8 +141,10 @@ class TiltReference:
             w = [al[i] - o[i] for i in range(3)]
             norm = math.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
             resid = norm - 1.0
-            if max(abs(w[0]), abs(w[1]), abs(w[2])) < 2.0 and norm > 0.0 and abs(resid) < 0.25:
-                k = min(1.0, n_rest * kb)
+            dead = cfg.accel_offset_deadband_g
+            resid = resid - dead if resid > dead else resid + dead if resid < -dead else 0.0
+            if max(abs(w[0]), abs(w[1]), abs(w[2])) < 2.0 and norm > 0.0 and resid != 0.0 and abs(resid) < 0.25:
+                k = min(1.0, n_rest * dt / cfg.accel_offset_tau_s)
                 for i in range(3):
                     o[i] = min(max(o[i] + k * resid * w[i] / norm, -0.25), 0.25)
         g = [f[i] - o[i] for i in range(3)]

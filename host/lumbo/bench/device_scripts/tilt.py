@@ -12,6 +12,7 @@ from array import array
 from time import ticks_add, ticks_diff, ticks_us
 
 from _tilt_reference import TiltReference
+
 from lumbo_fw.burst import Burst
 from lumbo_fw.tilt import TiltFilter
 
