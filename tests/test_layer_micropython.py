@@ -10,12 +10,23 @@ from lumbo.paths import EMULATED_HARDWARE_DIR
 
 DEVICE_MODULES = sorted(p.stem for p in DEVICE_TESTS.glob("test_*.py"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
+# The GATT service's tests carry a model of the BLE stack (fakeble) and the host's decoder in the
+# firmware's heap, where the board's stack is C outside it: they get the board's heap plus that much, as
+# the emulated radio gives its firmware (lumbo.emu.launch.EMULATED_DEVICE_HEAP).
+BLE_STACK_MODEL_HEAP = "128k"
+
+
+def heap_for(module):
+    return BLE_STACK_MODEL_HEAP if module.startswith("test_ble_") else mpy.DEVICE_HEAP
 
 
 def run_under_micropython(build_dir, modules, extra_path=()):
+    heaps = {heap_for(module) for module in modules}
+    assert len(heaps) == 1, "run modules with different heaps separately"
     return mpy.run(
         [str(DEVICE_TESTS / "mprun.py"), *modules],
         path=[*extra_path, build_dir, EMULATED_HARDWARE_DIR, DEVICE_TESTS],
+        heapsize=heaps.pop(),
         timeout_s=300,
     )
 

@@ -11,7 +11,7 @@ minor version in its low nibble: 0x10 is version 1.0.
 Versioning policy.
 - Minor (additive): a new minor may add new item codes and may append new fields at the end of an
   item's body. It never moves, resizes or changes the meaning of an existing field. A reader of any minor
-  skips items whose code it does not know (they are listed in `Message.skipped`) and ignores body bytes
+  skips items whose code it does not know (codec.Message.skipped lists them) and ignores body bytes
   beyond the fields it knows.
 - Major (breaking): anything else. A reader rejects a payload whose major it does not know, with
   `ProtocolError`, and neither side guesses.
@@ -30,9 +30,11 @@ Items (code, name, fields: name and struct code; the body is the fields in this 
 - 0x12 gap: records first_seq .. first_seq + count - 1 do not exist any more; reason is GAP_OVERWRITTEN
   (the ring was full) or GAP_CORRUPT (the record failed its CRC and was skipped).
 - 0x13 sync_end: the end of a history sync: next_seq (the first sequence number not sent), oldest_seq,
-  lost (records this host never received because they were overwritten first), overwritten (records
-  the ring has overwritten in total) and corrupt (records skipped since boot because their CRC failed).
-- 0x20 sync_start (host -> device): host_id (a random number the host chose once), from_seq.
+  lost (records overwritten before this host acknowledged them), overwritten (records the ring has
+  overwritten in total), corrupt (records found damaged since boot) and log_id (a random number the log
+  drew when it was created: a new log_id means the sequence numbers started again, after a factory reset).
+- 0x20 sync_start (host -> device): host_id (a random number the host chose once), from_seq
+  (SYNC_FROM_CURSOR: from just after what this host last acknowledged).
 - 0x21 sync_ack (host -> device): host_id, acked_seq (every record up to and including it is stored).
 - 0x30 setting: setting_id (SETTING_IDS), value.
 - 0x40-0x46 control commands (host -> device): calibrate, set_time (epoch_s: seconds since 1970-01-01
@@ -45,6 +47,10 @@ Items (code, name, fields: name and struct code; the body is the fields in this 
   int16 samples to the end of the body, six per sample (ax, ay, az, gx, gy, gz, board frame, chip counts).
 
 The device log stores history items exactly as they travel (see lumbo_fw.devlog), so a sync copies bytes.
+
+This module is what the device needs: the tables, packing into a caller's buffer, and walking a payload.
+lumbo_shared.codec decodes whole payloads into named fields and encodes them from dicts (for the host and
+for tests); both raise ProtocolError, the one error for malformed input.
 """
 
 import struct
@@ -81,10 +87,15 @@ MANUFACTURER_NAME_UUID = const(0x2A29)
 DEVICE_NAME = "lumbo"
 
 # ATT MTU: the device asks for REQUESTED_MTU; until an exchange says otherwise the MTU is DEFAULT_MTU, so a
-# notification carries at most DEFAULT_MTU - 3 = 20 bytes. Status and event payloads fit in those 20.
+# notification carries at most DEFAULT_MTU - 3 = 20 bytes. Status, event, result and every host write of
+# one item fit in those 20. A history notification must hold its largest item (sync_end, 26 bytes) after
+# the version byte, so a sync needs an MTU of at least HISTORY_MIN_MTU; below it the device answers
+# sync_start with RESULT_MTU_TOO_SMALL and the host exchanges the MTU first (desktop stacks do so on
+# connect, and the device asks for REQUESTED_MTU).
 DEFAULT_MTU = const(23)
 REQUESTED_MTU = const(247)
 ATT_NOTIFY_OVERHEAD = const(3)
+HISTORY_MIN_MTU = const(30)
 
 # ---------------------------------------------------------------------------------------------------------
 # Item codes
@@ -111,35 +122,28 @@ ITEM_HEADER_SIZE = const(2)
 
 STATE_COUNT = const(6)  # len(vocab.STATES): the length of a minute's seconds_per_state
 
-# (code, name, fields, tail). A field is (name, struct code, count); count > 1 makes a tuple.
-# tail: None, or the struct code of an array that fills the rest of the body.
+# (code, name, struct format of the fields in wire order, field names, tail). A count in the format is an
+# array field with one name ("6B": seconds_per_state). tail: None, or the struct code of an array that
+# fills the rest of the body. The format is used as it stands, so the table costs the device few objects.
 ITEMS = (
-    (ITEM_STATUS, "status", (
-        ("state", "B", 1), ("tilt_cdeg", "h", 1), ("bout_s", "H", 1), ("battery_pct", "B", 1),
-        ("flags", "B", 1), ("head_seq", "I", 1), ("t_s", "I", 1)), None),
-    (ITEM_MINUTE, "minute", (
-        ("seq", "I", 1), ("t_s", "I", 1), ("tilt_mean_cdeg", "h", 1), ("tilt_min_cdeg", "h", 1),
-        ("tilt_max_cdeg", "h", 1), ("transitions", "B", 1), ("seconds_per_state", "B", STATE_COUNT)), None),
-    (ITEM_EVENT, "event", (
-        ("seq", "I", 1), ("t_s", "I", 1), ("kind", "B", 1), ("a", "i", 1), ("b", "i", 1)), None),
-    (ITEM_GAP, "gap", (("first_seq", "I", 1), ("count", "I", 1), ("reason", "B", 1)), None),
-    (ITEM_SYNC_END, "sync_end", (
-        ("next_seq", "I", 1), ("oldest_seq", "I", 1), ("lost", "I", 1), ("overwritten", "I", 1),
-        ("corrupt", "I", 1)), None),
-    (ITEM_SYNC_START, "sync_start", (("host_id", "I", 1), ("from_seq", "I", 1)), None),
-    (ITEM_SYNC_ACK, "sync_ack", (("host_id", "I", 1), ("acked_seq", "I", 1)), None),
-    (ITEM_SETTING, "setting", (("setting_id", "B", 1), ("value", "i", 1)), None),
-    (ITEM_CALIBRATE, "calibrate", (), None),
-    (ITEM_SET_TIME, "set_time", (("epoch_s", "I", 1), ("utc_offset_min", "h", 1)), None),
-    (ITEM_SNOOZE, "snooze", (("duration_s", "H", 1),), None),
-    (ITEM_RAW_START, "raw_start", (), None),
-    (ITEM_RAW_STOP, "raw_stop", (), None),
-    (ITEM_FACTORY_RESET, "factory_reset", (("confirm", "I", 1),), None),
-    (ITEM_OPEN_PAIRING, "open_pairing", (("window_s", "H", 1),), None),
-    (ITEM_RESULT, "result", (("request", "B", 1), ("status", "B", 1), ("detail", "B", 1)), None),
-    (ITEM_RAW, "raw", (
-        ("counter", "H", 1), ("t_end_us", "I", 1), ("accel_lsb_per_g", "H", 1),
-        ("gyro_lsb_per_dps", "H", 1)), "h"),
+    (ITEM_STATUS, "status", "<BhHBBII", "state tilt_cdeg bout_s battery_pct flags head_seq t_s", None),
+    (ITEM_MINUTE, "minute", "<IIhhhB6B",
+     "seq t_s tilt_mean_cdeg tilt_min_cdeg tilt_max_cdeg transitions seconds_per_state", None),
+    (ITEM_EVENT, "event", "<IIBii", "seq t_s kind a b", None),
+    (ITEM_GAP, "gap", "<IIB", "first_seq count reason", None),
+    (ITEM_SYNC_END, "sync_end", "<IIIIII", "next_seq oldest_seq lost overwritten corrupt log_id", None),
+    (ITEM_SYNC_START, "sync_start", "<II", "host_id from_seq", None),
+    (ITEM_SYNC_ACK, "sync_ack", "<II", "host_id acked_seq", None),
+    (ITEM_SETTING, "setting", "<Bi", "setting_id value", None),
+    (ITEM_CALIBRATE, "calibrate", "<", "", None),
+    (ITEM_SET_TIME, "set_time", "<Ih", "epoch_s utc_offset_min", None),
+    (ITEM_SNOOZE, "snooze", "<H", "duration_s", None),
+    (ITEM_RAW_START, "raw_start", "<", "", None),
+    (ITEM_RAW_STOP, "raw_stop", "<", "", None),
+    (ITEM_FACTORY_RESET, "factory_reset", "<I", "confirm", None),
+    (ITEM_OPEN_PAIRING, "open_pairing", "<H", "window_s", None),
+    (ITEM_RESULT, "result", "<BBB", "request status detail", None),
+    (ITEM_RAW, "raw", "<HIHH", "counter t_end_us accel_lsb_per_g gyro_lsb_per_dps", "h"),
 )
 
 # Status flags (bits of status.flags).
@@ -149,6 +153,8 @@ STATUS_FLAG_RAW_STREAM = const(0x04)
 STATUS_FLAG_PAIRING_OPEN = const(0x08)
 STATUS_FLAG_CLOCK_SET = const(0x10)
 STATUS_FLAG_CALIBRATED = const(0x20)
+
+SYNC_FROM_CURSOR = const(0xFFFFFFFF)
 
 # Gap reasons.
 GAP_OVERWRITTEN = const(1)
@@ -162,56 +168,37 @@ RESULT_MALFORMED = const(3)  # the bytes are not a valid payload (see ProtocolEr
 RESULT_NOT_PERMITTED = const(4)  # the link is not encrypted and bonded, or a confirmation was wrong
 RESULT_BUSY = const(5)
 RESULT_UNSUPPORTED_VERSION = const(6)
-RESULT_NAMES = ("ok", "unknown_request", "out_of_range", "malformed", "not_permitted", "busy",
-                "unsupported_version")
+RESULT_MTU_TOO_SMALL = const(7)  # a history sync needs HISTORY_MIN_MTU
 
-# The ATT error a rejected write is answered with, where the stack lets the firmware answer a write.
-# 0xFF ("out of range") is the Core Specification Supplement's common profile error; the others are in
-# the application range 0x80-0x9F, 0x80 + the RESULT_* code.
+# The ATT error that goes with a rejected write: 0xFF ("out of range", the Core Specification Supplement's
+# common profile error) or 0x80 + the RESULT_* code (the application range). MicroPython's bluetooth API,
+# on the ESP32 and in the emulator, cannot answer a write with an error: there the result item is the
+# answer (docs/protocol.md, "Rejected writes").
 ATT_ERROR_OUT_OF_RANGE = const(0xFF)
 ATT_ERROR_APPLICATION = const(0x80)
 
-FACTORY_RESET_CONFIRM = const(0x52534554)  # "TESR" little-endian: "RSET" read as bytes
+FACTORY_RESET_CONFIRM = const(0x52534554)  # a value no stray write carries; "RSET" in ASCII hex
 
-# Settings on the wire: setting_id -> name in lumbo_shared.settings. Ids are never reused.
-SETTING_IDS = (
-    (1, "sit_limit_s"),
-    (2, "reprompt_s"),
-    (3, "break_min_s"),
-    (4, "snooze_s"),
-    (5, "quiet_start_min"),
-    (6, "quiet_end_min"),
-    (7, "not_worn_after_s"),
-    (8, "imu_rate_hz"),
-    (9, "haptic"),
-)
+# Settings on the wire: "setting_id:name" (a name in lumbo_shared.settings). Ids are never reused.
+SETTING_IDS = ("1:sit_limit_s 2:reprompt_s 3:break_min_s 4:snooze_s 5:quiet_start_min 6:quiet_end_min "
+               "7:not_worn_after_s 8:imu_rate_hz 9:haptic")
 
 # ---------------------------------------------------------------------------------------------------------
-# Tables derived once at import: per item code, its name, struct format (without the byte order), body
-# size of the fields this version knows, field names with counts, and tail element format/size.
 
 _RANGES = {
     "B": (0, 0xFF), "b": (-0x80, 0x7F), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
     "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF),
 }
 _BY_CODE = {}
-_BY_NAME = {}
 for _row in ITEMS:
-    _fmt = "<"
-    _codes = ""
-    for _field in _row[2]:
-        _fmt += ("%d%s" % (_field[2], _field[1])) if _field[2] > 1 else _field[1]
-        _codes += _field[1] * _field[2]
-    _tail = _row[3]
-    _entry = (_row[0], _row[1], _fmt, struct.calcsize(_fmt), _row[2], _tail,
-              struct.calcsize("<" + _tail) if _tail else 0, _codes)
-    _BY_CODE[_row[0]] = _entry
-    _BY_NAME[_row[1]] = _entry
+    _BY_CODE[_row[0]] = _row
 _SETTING_NAME = {}
 _SETTING_ID = {}
-for _sid, _sname in SETTING_IDS:
-    _SETTING_NAME[_sid] = _sname
-    _SETTING_ID[_sname] = _sid
+for _pair in SETTING_IDS.split():
+    _sid = int(_pair[0:_pair.index(":")])
+    _SETTING_NAME[_sid] = _pair[_pair.index(":") + 1:]
+    _SETTING_ID[_SETTING_NAME[_sid]] = _sid
+del _row, _pair, _sid
 
 
 class ProtocolError(ValueError):
@@ -221,30 +208,27 @@ class ProtocolError(ValueError):
     """
 
 
-def version_byte(major, minor):
-    if not (0 <= major <= 15 and 0 <= minor <= 15):
-        raise ProtocolError("version %d.%d does not fit one byte (0-15 each)" % (major, minor))
-    return (major << 4) | minor
+def entry(code):
+    """The ITEMS row of an item code: (code, name, struct format, field names, tail code). ProtocolError
+    for a code this version does not know."""
+    found = _BY_CODE.get(code)
+    if found is None:
+        raise ProtocolError("unknown item code 0x%02x" % code)
+    return found
+
+
+def known(code):
+    return code in _BY_CODE
+
+
+def value_range(kind):
+    """(smallest, largest) value of a struct code used in the tables."""
+    return _RANGES[kind]
 
 
 def body_size(code):
     """Body size in bytes of an item's fields as this version knows them (without a tail array)."""
-    entry = _BY_CODE.get(code)
-    if entry is None:
-        raise ProtocolError("unknown item code 0x%02x" % code)
-    return entry[3]
-
-
-def item_code(name):
-    entry = _BY_NAME.get(name)
-    if entry is None:
-        raise ProtocolError("unknown item '%s'; known: %s" % (name, ", ".join(sorted(_BY_NAME))))
-    return entry[0]
-
-
-def item_name(code):
-    entry = _BY_CODE.get(code)
-    return entry[1] if entry is not None else "item_0x%02x" % code
+    return struct.calcsize(entry(code)[2])
 
 
 def setting_id(name):
@@ -252,6 +236,11 @@ def setting_id(name):
     if sid is None:
         raise ProtocolError("setting '%s' has no wire id" % name)
     return sid
+
+
+def settings_in_order():
+    """(setting_id, name) for every setting, by id."""
+    return sorted(_SETTING_NAME.items())
 
 
 def setting_name(sid):
@@ -269,17 +258,27 @@ def max_payload(mtu):
 # ---------------------------------------------------------------------------------------------------------
 # Encoding on the device: into a caller's buffer, no intermediate objects beyond the arguments.
 
-def _check_values(entry, values):
-    codes = entry[7]
-    if len(values) != len(codes):
-        raise ProtocolError("%s takes %d values, got %d" % (entry[1], len(codes), len(values)))
+def _check_values(row, values):
+    """ProtocolError unless values are as many as the format's fields and each fits its field."""
+    fmt = row[2]
     i = 0
-    for value in values:
-        low, high = _RANGES[codes[i]]
-        if not isinstance(value, int) or value < low or value > high:
-            raise ProtocolError("%s value %d (%r) does not fit its field: %d to %d" % (
-                entry[1], i, value, low, high))
-        i += 1
+    repeat = 0
+    for kind in fmt[1:]:
+        if "0" <= kind <= "9":
+            repeat = repeat * 10 + ord(kind) - 48
+            continue
+        low, high = _RANGES[kind]
+        for _ in range(repeat if repeat else 1):
+            if i >= len(values):
+                raise ProtocolError("%s takes more values than the %d given" % (row[1], len(values)))
+            value = values[i]
+            if not isinstance(value, int) or value < low or value > high:
+                raise ProtocolError("%s value %d (%r) does not fit its field: %d to %d" % (
+                    row[1], i, value, low, high))
+            i += 1
+        repeat = 0
+    if i != len(values):
+        raise ProtocolError("%s takes %d values, got %d" % (row[1], i, len(values)))
 
 
 def pack_item(buf, offset, code, *values):
@@ -288,19 +287,14 @@ def pack_item(buf, offset, code, *values):
     Returns the offset after the item. Raises ProtocolError for an unknown code, a wrong number of
     values, a value that does not fit its field or a buffer too small.
     """
-    entry = _BY_CODE.get(code)
-    if entry is None:
-        raise ProtocolError("unknown item code 0x%02x" % code)
-    _check_values(entry, values)
-    size = entry[3]
+    row = entry(code)
+    _check_values(row, values)
+    size = struct.calcsize(row[2])
     end = offset + ITEM_HEADER_SIZE + size
     if end > len(buf):
-        raise ProtocolError("%s needs %d bytes at offset %d; the buffer holds %d" % (entry[1], end - offset,
-                                                                                      offset, len(buf)))
-    try:
-        struct.pack_into(entry[2], buf, offset + ITEM_HEADER_SIZE, *values)
-    except (struct.error, OverflowError, TypeError, ValueError) as exc:
-        raise ProtocolError("cannot encode %s from %r: %s" % (entry[1], values, exc)) from None
+        raise ProtocolError("%s needs %d bytes at offset %d; the buffer holds %d" % (
+            row[1], end - offset, offset, len(buf)))
+    struct.pack_into(row[2], buf, offset + ITEM_HEADER_SIZE, *values)
     buf[offset] = code
     buf[offset + 1] = size
     return end
@@ -312,26 +306,25 @@ def pack_tail_item(buf, offset, code, tail, *values):
     `tail` is bytes-like: the array's elements as little-endian bytes (a whole number of elements).
     Returns the offset after the item.
     """
-    entry = _BY_CODE.get(code)
-    if entry is None or entry[5] is None:
-        raise ProtocolError("item 0x%02x has no tail array" % code)
-    _check_values(entry, values)
+    row = entry(code)
+    if row[4] is None:
+        raise ProtocolError("%s has no tail array" % row[1])
+    _check_values(row, values)
     n = len(tail)
-    if n % entry[6]:
+    element = struct.calcsize(row[4])
+    if n % element:
         raise ProtocolError("%s tail of %d bytes is not a whole number of %d-byte elements" % (
-            entry[1], n, entry[6]))
-    size = entry[3] + n
+            row[1], n, element))
+    fixed = struct.calcsize(row[2])
+    size = fixed + n
     if size > 255:
-        raise ProtocolError("%s body would be %d bytes; an item body holds 255" % (entry[1], size))
+        raise ProtocolError("%s body would be %d bytes; an item body holds 255" % (row[1], size))
     end = offset + ITEM_HEADER_SIZE + size
     if end > len(buf):
         raise ProtocolError("%s needs %d bytes; the buffer has %d after offset %d" % (
-            entry[1], end - offset, len(buf) - offset, offset))
-    try:
-        struct.pack_into(entry[2], buf, offset + ITEM_HEADER_SIZE, *values)
-    except (struct.error, OverflowError, TypeError, ValueError) as exc:
-        raise ProtocolError("cannot encode %s from %r: %s" % (entry[1], values, exc)) from None
-    start = offset + ITEM_HEADER_SIZE + entry[3]
+            row[1], end - offset, len(buf) - offset, offset))
+    struct.pack_into(row[2], buf, offset + ITEM_HEADER_SIZE, *values)
+    start = offset + ITEM_HEADER_SIZE + fixed
     buf[start:start + n] = tail
     buf[offset] = code
     buf[offset + 1] = size
@@ -339,43 +332,7 @@ def pack_tail_item(buf, offset, code, tail, *values):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Decoding: a whole payload into a Message, or one item's fields into values.
-
-class Item:
-    """One decoded item: code, name and its fields as a dict (array fields as tuples; `tail` if any)."""
-
-    def __init__(self, code, name, fields):
-        self.code = code
-        self.name = name
-        self.fields = fields
-
-    def __getitem__(self, key):
-        return self.fields[key]
-
-    def __eq__(self, other):
-        return (isinstance(other, Item) and self.code == other.code and self.fields == other.fields)
-
-    def __repr__(self):
-        return "Item(%s, %r)" % (self.name, self.fields)
-
-
-class Message:
-    """A decoded payload: the sender's version, its items in order, and the codes of skipped items."""
-
-    def __init__(self, major, minor, items, skipped):
-        self.major = major
-        self.minor = minor
-        self.items = items
-        self.skipped = skipped
-
-    def first(self, name):
-        """The first item called `name`; ProtocolError if there is none."""
-        for item in self.items:
-            if item.name == name:
-                return item
-        raise ProtocolError("the payload has no %s item (it has: %s)" % (
-            name, ", ".join(i.name for i in self.items) or "no items"))
-
+# Decoding on the device: walk items without building dicts (lumbo_shared.codec builds them for the host).
 
 def check_version(payload):
     """Return (major, minor) of a payload; ProtocolError if it is empty or from an unknown major."""
@@ -395,65 +352,12 @@ def unpack_fields(code, payload, offset, length):
     Arrays stay flattened; a tail array is not included (see tail_of). ProtocolError if the body is
     shorter than this version's fields.
     """
-    entry = _BY_CODE.get(code)
-    if entry is None:
-        raise ProtocolError("unknown item code 0x%02x" % code)
-    if length < entry[3]:
+    row = entry(code)
+    size = struct.calcsize(row[2])
+    if length < size:
         raise ProtocolError("%s body is %d bytes; version %d.0 needs at least %d" % (
-            entry[1], length, VERSION_MAJOR, entry[3]))
-    return struct.unpack_from(entry[2], payload, offset)
-
-
-def _decode_item(code, payload, offset, length):
-    entry = _BY_CODE[code]
-    flat = unpack_fields(code, payload, offset, length)
-    fields = {}
-    i = 0
-    for name, _fmt, count in entry[4]:
-        if count == 1:
-            fields[name] = flat[i]
-        else:
-            fields[name] = tuple(flat[i:i + count])
-        i += count
-    tail = entry[5]
-    if tail is not None:
-        extra = length - entry[3]
-        if extra % entry[6]:
-            raise ProtocolError("%s tail is %d bytes, not a whole number of %d-byte elements" % (
-                entry[1], extra, entry[6]))
-        n = extra // entry[6]
-        fields["tail"] = struct.unpack_from("<%d%s" % (n, tail), payload, offset + entry[3]) if n else ()
-    return Item(code, entry[1], fields)
-
-
-def decode(payload):
-    """Decode a whole payload. Returns a Message; raises ProtocolError (and nothing else) if malformed.
-
-    Unknown items are skipped (their codes listed in Message.skipped); bytes after the fields this
-    version knows are ignored, as the versioning policy says.
-    """
-    if not isinstance(payload, (bytes, bytearray, memoryview)):
-        raise ProtocolError("a payload is bytes, not %s" % type(payload).__name__)
-    major, minor = check_version(payload)
-    items = []
-    skipped = []
-    offset = 1
-    end = len(payload)
-    while offset < end:
-        if offset + ITEM_HEADER_SIZE > end:
-            raise ProtocolError("item header cut short at byte %d of %d" % (offset, end))
-        code = payload[offset]
-        length = payload[offset + 1]
-        body = offset + ITEM_HEADER_SIZE
-        if body + length > end:
-            raise ProtocolError("item 0x%02x at byte %d claims %d body bytes; only %d remain" % (
-                code, offset, length, end - body))
-        if code in _BY_CODE:
-            items.append(_decode_item(code, payload, body, length))
-        else:
-            skipped.append(code)
-        offset = body + length
-    return Message(major, minor, items, skipped)
+            row[1], length, VERSION_MAJOR, size))
+    return struct.unpack_from(row[2], payload, offset)
 
 
 def iter_items(payload, offset=1):
@@ -472,44 +376,3 @@ def iter_items(payload, offset=1):
                 payload[offset], offset, length, end - body))
         yield payload[offset], body, length
         offset = body + length
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Encoding on the host: from names and dicts.
-
-def encode(items, minor=VERSION_MINOR):
-    """Encode [(item name, {field: value})] as one payload. ProtocolError for anything not encodable.
-
-    An item with a tail array takes it as the field "tail" (a sequence of integers).
-    """
-    parts = [bytes((version_byte(VERSION_MAJOR, minor),))]
-    for name, fields in items:
-        entry = _BY_NAME.get(name)
-        if entry is None:
-            raise ProtocolError("unknown item '%s'; known: %s" % (name, ", ".join(sorted(_BY_NAME))))
-        flat = []
-        for fname, _fmt, count in entry[4]:
-            if fname not in fields:
-                raise ProtocolError("%s needs field '%s'" % (name, fname))
-            value = fields[fname]
-            if count == 1:
-                flat.append(value)
-            elif len(value) != count:
-                raise ProtocolError("%s.%s has %d values; it needs %d" % (name, fname, len(value), count))
-            else:
-                flat.extend(value)
-        if entry[5] is None:
-            if "tail" in fields:
-                raise ProtocolError("%s has no tail array" % name)
-            buf = bytearray(ITEM_HEADER_SIZE + entry[3])
-            pack_item(buf, 0, entry[0], *flat)
-        else:
-            tail = fields.get("tail", ())
-            try:
-                tail_bytes = struct.pack("<%d%s" % (len(tail), entry[5]), *tail)
-            except (struct.error, OverflowError, TypeError, ValueError) as exc:
-                raise ProtocolError("cannot encode the %s tail: %s" % (name, exc)) from None
-            buf = bytearray(ITEM_HEADER_SIZE + entry[3] + len(tail_bytes))
-            pack_tail_item(buf, 0, entry[0], tail_bytes, *flat)
-        parts.append(bytes(buf))
-    return b"".join(parts)

@@ -23,6 +23,12 @@ def register(subparsers) -> None:
     report.add_argument("--dir", metavar="DIR", help="where to put the scratch database (default: temp)")
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.set_defaults(func=_host, bench_name="report")
+    sync = benches.add_parser("sync", help="time to sync a device's history over the emulated radio, and the "
+                                           "estimate for a real link")
+    sync.add_argument("--days", type=int, default=14, help="days of history on the device (default 14)")
+    sync.add_argument("--events-per-day", type=int, default=300, help="events a day besides the minutes")
+    sync.add_argument("--json", action="store_true", help="print one JSON object")
+    sync.set_defaults(func=_sync)
 
 
 def _print(figures: dict[str, float], as_json: bool) -> None:
@@ -49,6 +55,16 @@ def _host(args) -> int:
             raise CommandError("--days must be at least 7 (a week)")
         figures = host.report_week(args.days, folder=folder)
     _print(figures, args.json)
+    return 0
+
+
+def _sync(args) -> int:
+    from lumbo.bench import sync
+
+    if args.days < 1 or args.events_per_day < 0:
+        raise CommandError("--days must be at least 1 and --events-per-day at least 0")
+    figures = sync.run(args.days, args.events_per_day)
+    print(json.dumps(figures, sort_keys=True) if args.json else sync.describe(figures))
     return 0
 
 
