@@ -5,7 +5,7 @@ drop or repeat notifications and forget its oldest records, as a real link and a
 
 import asyncio
 
-from lumbo_shared import protocol
+from lumbo_shared import codec, protocol
 
 
 class GattDevice:
@@ -34,11 +34,11 @@ class GattDevice:
     async def read_gatt_char(self, uuid):
         if uuid == protocol.STATUS_UUID:
             self.status["head_seq"] = self.head()
-            return bytearray(protocol.encode([("status", self.status)]))
+            return bytearray(codec.encode([("status", self.status)]))
         raise KeyError(uuid)
 
     async def write_gatt_char(self, uuid, data, response=True):
-        message = protocol.decode(bytes(data))
+        message = codec.decode(bytes(data))
         for item in message.items:
             if item.name == "sync_start":
                 self.sync_starts.append(item["from_seq"])
@@ -59,7 +59,7 @@ class GattDevice:
             handler(None, bytearray(payload))
 
     def _result(self, uuid, code, status):
-        self._notify(uuid, protocol.encode([("result", {"request": code, "status": status, "detail": 0})]))
+        self._notify(uuid, codec.encode([("result", {"request": code, "status": status, "detail": 0})]))
 
     async def _stream(self, from_seq):
         # One record per notification, as the device sends them at the default MTU.
@@ -71,19 +71,19 @@ class GattDevice:
                 self.drop_seqs.discard(seq)
                 continue
             name, fields = self.records[seq]
-            payload = protocol.encode([(name, fields)])
+            payload = codec.encode([(name, fields)])
             self._notify(protocol.HISTORY_UUID, payload)
             if seq in self.repeat_seqs:
                 self._notify(protocol.HISTORY_UUID, payload)
             await asyncio.sleep(0)
         end = {"next_seq": self.head(), "oldest_seq": self.oldest_seq, "lost": 0, "overwritten": 0, "corrupt": 0,
                "log_id": 0x5EED}
-        self._notify(protocol.HISTORY_UUID, protocol.encode([("sync_end", end)]))
+        self._notify(protocol.HISTORY_UUID, codec.encode([("sync_end", end)]))
 
     def live_event(self, seq, t_s, kind, a=0, b=0):
         fields = {"seq": seq, "t_s": t_s, "kind": kind, "a": a, "b": b}
         self.records[seq] = ("event", fields)
-        self._notify(protocol.EVENTS_UUID, protocol.encode([("event", fields)]))
+        self._notify(protocol.EVENTS_UUID, codec.encode([("event", fields)]))
 
 
 def day_records(first_seq, t0, count):

@@ -54,7 +54,7 @@ def fill_log(state, minutes, events):
     t_s = 1700000000
     every = max(1, minutes // max(1, events))
     for i in range(minutes):
-        log.minute(t_s + 60 * i, (0, 40, 15, 5, 0, 0), -1500, -2100, -800, 2)
+        log.minute(t_s + 60 * i, (0, 40, 15, 5, 0, 0), 1500, 800, 2100, 2)
         if events and i % every == 0:
             log.event(t_s + 60 * i + 30, vocab.EVENT_PROMPT, 1800, 0)
     return log.next_seq - 1
@@ -147,7 +147,7 @@ def test_discover_bond_subscribe_read_sync_configure_and_reject_bad_writes(x64_b
                     status = codec.decode(await client.read_gatt_char(protocol.STATUS_UUID)).first("status")
                     assert status["state"] == vocab.STATE_SITTING and status["head_seq"] == last + 1
                     assert status["flags"] & protocol.STATUS_FLAG_PAIRING_OPEN
-                    assert (await host.next(protocol.STATUS_UUID, 3)).first("status")["tilt_cdeg"] == -1250
+                    assert (await host.next(protocol.STATUS_UUID, 3)).first("status")["tilt_cdeg"] == 1250
 
                     stored, duplicates = {}, []
                     end = await host.sync(1, stored, duplicates)

@@ -7,7 +7,7 @@ from gattdevice import GattDevice, day_records
 from lumbo.link import session as session_module
 from lumbo.link.session import Session
 from lumbo.store import Store
-from lumbo_shared import protocol, vocab
+from lumbo_shared import codec, protocol, vocab
 
 ADDR = "lumbo-test"
 T0 = 1_709_630_000
@@ -129,7 +129,7 @@ def test_a_refused_command_says_why(tmp_path):
     device = GattDevice({})
 
     def refused_result(uuid, code, status):
-        device._notify(uuid, protocol.encode([("result", {"request": code, "status": protocol.RESULT_OUT_OF_RANGE,
+        device._notify(uuid, codec.encode([("result", {"request": code, "status": protocol.RESULT_OUT_OF_RANGE,
                                                           "detail": protocol.setting_id("sit_limit_s")})]))
 
     device._result = refused_result

@@ -5,6 +5,6 @@ from lumbo import mpcompat
 
 mpcompat.install()
 
-from lumbo_shared import protocol, settings, vocab  # noqa: E402
+from lumbo_shared import codec, protocol, settings, vocab  # noqa: E402
 
-__all__ = ["protocol", "settings", "vocab"]
+__all__ = ["codec", "protocol", "settings", "vocab"]

@@ -62,7 +62,7 @@ def option(args, name, default):
 async def status_every_second(service):
     bout_s = 0
     while True:
-        service.set_status(vocab.STATE_SITTING, -1250, bout_s, 90, 0, int(time.time()))
+        service.set_status(vocab.STATE_SITTING, 1250, bout_s, 90, 0, int(time.time()))  # slumped back 12.5°
         bout_s += 1
         await asyncio.sleep(1)
 

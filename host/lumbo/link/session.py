@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from lumbo.link import wire
-from lumbo.shared import protocol, vocab
+from lumbo.shared import codec, protocol, vocab
 from lumbo.store import Event, Minute, Store
 
 # Records stored per commit during a sync: big enough that the commit (an fsync) is cheap per record,
@@ -78,17 +78,17 @@ class Session:
         self.on_prompt = on_prompt
         self.on_progress = on_progress
         self.status: wire.Status | None = None
-        self._history: asyncio.Queue[protocol.Item] = asyncio.Queue()
-        self._results: asyncio.Queue[protocol.Item] = asyncio.Queue()
+        self._history: asyncio.Queue[codec.Item] = asyncio.Queue()
+        self._results: asyncio.Queue[codec.Item] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.decode_errors = 0
         self.acked_seq = -1
 
     # -- notifications --------------------------------------------------------------------------------
 
-    def _decode(self, data: bytes | bytearray, where: str) -> list[protocol.Item]:
+    def _decode(self, data: bytes | bytearray, where: str) -> list[codec.Item]:
         try:
-            return protocol.decode(bytes(data)).items
+            return codec.decode(bytes(data)).items
         except protocol.ProtocolError as exc:
             self.decode_errors += 1
             self.say(f"ignored a malformed {where} notification from the device: {exc}")

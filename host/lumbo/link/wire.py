@@ -3,7 +3,7 @@ records and status snapshots; commands become payloads."""
 
 from typing import NamedTuple
 
-from lumbo.shared import protocol
+from lumbo.shared import codec, protocol
 from lumbo.store import Event, Minute
 
 
@@ -44,64 +44,63 @@ class SyncEnd(NamedTuple):
     log_id: int | None  # drawn when the device's log was created; a new one means its sequence numbers restarted
 
 
-def status(item: protocol.Item) -> Status:
+def status(item: codec.Item) -> Status:
     f = item.fields
     battery = None if f["battery_pct"] == 255 else f["battery_pct"]
     return Status(f["state"], f["tilt_cdeg"], f["bout_s"], battery, f["flags"], f["head_seq"], f["t_s"])
 
 
-def event(item: protocol.Item) -> Event:
+def event(item: codec.Item) -> Event:
     f = item.fields
     return Event(f["seq"], f["t_s"], f["kind"], f["a"], f["b"])
 
 
-def minute(item: protocol.Item) -> Minute:
+def minute(item: codec.Item) -> Minute:
     f = item.fields
     return Minute(f["seq"], f["t_s"], tuple(f["seconds_per_state"]), f["tilt_mean_cdeg"], f["tilt_min_cdeg"],
                   f["tilt_max_cdeg"], f["transitions"])
 
 
-def gap(item: protocol.Item) -> Gap:
+def gap(item: codec.Item) -> Gap:
     f = item.fields
     reason = "overwritten on the device" if f["reason"] == protocol.GAP_OVERWRITTEN else "damaged on the device"
     return Gap(f["first_seq"], f["first_seq"] + f["count"] - 1, reason)
 
 
-def sync_end(item: protocol.Item) -> SyncEnd:
+def sync_end(item: codec.Item) -> SyncEnd:
     f = item.fields
     return SyncEnd(f["next_seq"], f["oldest_seq"], f["lost"], f["overwritten"], f["corrupt"], f.get("log_id"))
 
 
 def sync_start(host_id: int, from_seq: int) -> bytes:
-    return protocol.encode([("sync_start", {"host_id": host_id, "from_seq": from_seq})])
+    return codec.encode([("sync_start", {"host_id": host_id, "from_seq": from_seq})])
 
 
 def sync_ack(host_id: int, acked_seq: int) -> bytes:
-    return protocol.encode([("sync_ack", {"host_id": host_id, "acked_seq": acked_seq})])
+    return codec.encode([("sync_ack", {"host_id": host_id, "acked_seq": acked_seq})])
 
 
 def set_time(epoch_s: int, utc_offset_min: int) -> bytes:
-    return protocol.encode([("set_time", {"epoch_s": epoch_s, "utc_offset_min": utc_offset_min})])
+    return codec.encode([("set_time", {"epoch_s": epoch_s, "utc_offset_min": utc_offset_min})])
 
 
 def snooze(duration_s: int) -> bytes:
-    return protocol.encode([("snooze", {"duration_s": duration_s})])
+    return codec.encode([("snooze", {"duration_s": duration_s})])
 
 
 def calibrate() -> bytes:
-    return protocol.encode([("calibrate", {})])
+    return codec.encode([("calibrate", {})])
 
 
 def raw(start: bool) -> bytes:
-    return protocol.encode([("raw_start" if start else "raw_stop", {})])
+    return codec.encode([("raw_start" if start else "raw_stop", {})])
 
 
 def settings(values: dict[str, int]) -> bytes:
     items = [("setting", {"setting_id": protocol.setting_id(name), "value": value})
              for name, value in sorted(values.items())]
-    return protocol.encode(items)
+    return codec.encode(items)
 
 
 def result_name(status_code: int) -> str:
-    names = protocol.RESULT_NAMES
-    return names[status_code] if 0 <= status_code < len(names) else f"result_{status_code}"
+    return codec.result_name(status_code)
