@@ -64,6 +64,9 @@ _WALK_AC_PCT = const(30)
 _WALK_LAG_MIN = const(3)
 _WALK_LAG_MAX = const(8)
 _WALK_STEADY_CDEG = const(1500)
+# cos(15 degrees) x 16384. Defined before its use: mpy-cross substitutes an underscored constant only in
+# the code after it, and keeps no global of that name.
+_COS_WALK_STEADY_Q14 = const(15826)
 _WALK_INCL_CDEG = const(4000)
 # Seconds of walking evidence before the state is walking (from standing; one more from sitting or lying).
 _WALK_SECONDS = const(2)
@@ -649,6 +652,3 @@ def _atan_ratio(a, b):
     lo = _ATAN_CDEG[k]
     return lo + (((_ATAN_CDEG[k + 1] - lo) * frac) >> 5)
 
-
-# cos(15 degrees) x 16384.
-_COS_WALK_STEADY_Q14 = const(15826)
