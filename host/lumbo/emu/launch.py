@@ -219,21 +219,24 @@ _CPYTHON_BOOT = (
 
 async def start_firmware(bridge_endpoint: str, args: Sequence[str], path: Sequence[Path | str] = (),
                          heapsize: str | None = None, cwd: Path | str | None = None,
-                         name: str = "firmware", interpreter: str = "micropython") -> Child:
+                         name: str = "firmware", interpreter: str = "micropython",
+                         env: dict[str, str] | None = None) -> Child:
     """Run a firmware script joined to a bridge: `micropython ARGS` with MICROPYPATH = path + the emulated
     hardware (interpreter "micropython"), or the same script under CPython with lumbo.mpcompat ("cpython").
-    The default heap is the board's plus what the emulated bluetooth module itself takes."""
+    The default heap is the board's plus what the emulated bluetooth module itself takes. `env` adds to
+    this process's environment (the emulated board's settings, say)."""
     if interpreter == "micropython":
-        env = mpy.micropython_env([*path, EMULATED_HARDWARE_DIR])
+        child_env = mpy.micropython_env([*path, EMULATED_HARDWARE_DIR])
         command = mpy.micropython_command(list(args), heapsize or EMULATED_DEVICE_HEAP)
     elif interpreter == "cpython":
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in path), env.get("PYTHONPATH", "")])
+        child_env = dict(os.environ)
+        child_env["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in path), child_env.get("PYTHONPATH", "")])
         command = [sys.executable, "-c", _CPYTHON_BOOT, *args]
     else:
         raise ValueError(f"unknown interpreter {interpreter!r}: use micropython or cpython")
-    env[BRIDGE_ENV] = bridge_endpoint
-    return await Child.start(name, command, env=env, cwd=cwd)
+    child_env.update(env or {})
+    child_env[BRIDGE_ENV] = bridge_endpoint
+    return await Child.start(name, command, env=child_env, cwd=cwd)
 
 
 class Emulation:
@@ -243,8 +246,10 @@ class Emulation:
     def __init__(self, script: Path | str | None = None, script_args: Sequence[str] = (),
                  path: Sequence[Path | str] = (), address: str | None = None, irk: bytes | None = None,
                  connect_timeout_s: float | None = None, heapsize: str | None = None,
-                 bridge_log_level: str = "WARNING", interpreter: str = "micropython") -> None:
+                 bridge_log_level: str = "WARNING", interpreter: str = "micropython",
+                 env: dict[str, str] | None = None) -> None:
         self.interpreter = interpreter
+        self.env = dict(env or {})  # added to the firmware's environment at each start
         self.script = script
         self.script_args = list(script_args)
         self.path = list(path)
@@ -273,7 +278,7 @@ class Emulation:
         """Start (or restart, after `stop_firmware`) the firmware script."""
         assert self.bridge is not None and self.script is not None
         self.firmware = await start_firmware(self.bridge.endpoint, [str(self.script), *self.script_args],
-                                             self.path, self.heapsize, interpreter=self.interpreter)
+                                             self.path, self.heapsize, interpreter=self.interpreter, env=self.env)
         return self.firmware
 
     async def stop_firmware(self, power_cut: bool = False) -> None:
@@ -302,7 +307,7 @@ class InProcessEmulation:
     def __init__(self, script: Path | str | None = None, script_args: Sequence[str] = (),
                  path: Sequence[Path | str] = (), address: str | None = None, irk: bytes | None = None,
                  connect_timeout_s: float | None = None, heapsize: str | None = None,
-                 interpreter: str = "micropython") -> None:
+                 interpreter: str = "micropython", env: dict[str, str] | None = None) -> None:
         from bumble import hci
 
         from lumbo.emu.bridge import Bridge
@@ -313,6 +318,7 @@ class InProcessEmulation:
         self.heapsize = heapsize
         self.interpreter = interpreter
         self.connect_timeout_s = connect_timeout_s
+        self.env = dict(env or {})  # added to the firmware's environment at each start
         self.bridge = Bridge(hci.Address(address) if address else hci.Address.generate_static_address(), irk)
         self.air: InProcessRadio | None = None
         self.firmware: Child | None = None
@@ -344,7 +350,7 @@ class InProcessEmulation:
         assert self.script is not None
         self.firmware = await start_firmware(f"127.0.0.1:{self.bridge.port}",
                                              [str(self.script), *self.script_args], self.path, self.heapsize,
-                                             interpreter=self.interpreter)
+                                             interpreter=self.interpreter, env=self.env)
         return self.firmware
 
     async def stop_firmware(self, power_cut: bool = False) -> None:

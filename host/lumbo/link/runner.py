@@ -2,7 +2,9 @@
 status and prompts; on any failure say what happened, wait by its kind (backoff.py) and try again.
 
 Bluetooth goes through bleak's public API only (BleakScanner, BleakClient). `bleak_kwargs` is passed to
-both, which is how the emulated radio's backend is chosen in tests and the demo.
+both, which is how the emulated radio's backend is chosen in tests and the demo; `scanner_kwargs`, when
+given, goes to the scanner instead (bleak's `backend=` names a scanner class there and a client class here,
+as `lumbo.ble.Link` gives them).
 """
 
 import asyncio
@@ -55,6 +57,7 @@ class Runner:
         after_connect: Callable[[Session], Awaitable[None]],
         say: Callable[[str], Any] = print,
         bleak_kwargs: dict[str, Any] | None = None,
+        scanner_kwargs: dict[str, Any] | None = None,
         policies: dict[str, backoff.Policy] | None = None,
         scan_s: float = SCAN_S,
     ) -> None:
@@ -63,6 +66,7 @@ class Runner:
         self.after_connect = after_connect
         self.say = say
         self.bleak_kwargs = bleak_kwargs or {}
+        self.scanner_kwargs = self.bleak_kwargs if scanner_kwargs is None else scanner_kwargs
         self.backoff = backoff.Backoff(policies)
         self.scan_s = scan_s
         self.session: Session | None = None
@@ -91,7 +95,7 @@ class Runner:
         from bleak import BleakClient
 
         self.say("looking for the device…")
-        device = await find(self.address, self.scan_s, **self.bleak_kwargs)
+        device = await find(self.address, self.scan_s, **self.scanner_kwargs)
         if device is None:
             from bleak.exc import BleakDeviceNotFoundError
 
