@@ -199,3 +199,66 @@ def test_damage_found_while_running_keeps_new_records_in_the_spool(tmp_path):
     with Store(path) as fresh:
         fresh.flush_spool()
         assert fresh.events(0, 2**40) == [event(1000)]
+
+
+def test_a_new_device_log_keeps_its_records_apart_from_the_old_one(store):
+    # Records synced before the log's id was known belong to the log the first sync names.
+    store.ingest(ADDR, events=[event(s) for s in range(1, 6)])
+    assert store.use_log(ADDR, 0xA1) == "learned"
+    assert store.current_log_id(ADDR) == 0xA1
+    assert store.use_log(ADDR, 0xA1) == "same"
+    # The device was reset: a new log numbers from 1 again. Its records are new, not duplicates.
+    assert store.use_log(ADDR, 0xB2) == "new"
+    assert store.sync_position(ADDR) is None
+    result = store.ingest(ADDR, events=[event(s, t_s=1_800_000_000) for s in range(1, 4)])
+    assert (result.new, result.duplicates, result.contiguous_seq) == (3, 0, 3)
+    assert store.record_count() == 8
+    # Prompts and answers are per log too: seq 2 of each log is its own prompt.
+    store.record_prompt(ADDR, 2, 10.0, vocab.ROUTINE_EXTENSION, "desktop")
+    store.use_log(ADDR, 0xA1)
+    assert store.sync_position(ADDR) == (5, 5)
+    store.record_prompt(ADDR, 2, 5.0, vocab.ROUTINE_PELVIC_TILTS, "terminal")
+    assert [p[2] for p in store.prompts(0, 100)] == [vocab.ROUTINE_PELVIC_TILTS, vocab.ROUTINE_EXTENSION]
+
+
+def test_host_id_is_random_kept_and_never_a_reserved_value(tmp_path):
+    path = tmp_path / "log.sqlite3"
+    with Store(path) as s:
+        first = s.host_id()
+        assert s.host_id() == first
+    with Store(path) as s:
+        assert s.host_id() == first
+    assert 0 < first < 0xFFFFFFFF
+    with Store(tmp_path / "other.sqlite3") as s:
+        assert s.host_id() != first  # 1 in 4 billion to fail by chance
+
+
+def test_a_version_1_log_is_migrated_with_every_record_and_answer(tmp_path):
+    # A log as version 1 left it, written with plain SQL: records keyed by device.
+    path = tmp_path / "log.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    version, note, sql = schema_module.MIGRATIONS[0]
+    conn.executescript(sql)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at_s REAL NOT NULL,"
+                 " note TEXT NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (?, 0, ?)", (version, note))
+    conn.execute("INSERT INTO devices (id, address, bonded) VALUES (1, ?, 1), (2, 'AA:BB:CC:DD:EE:FF', 0)", (ADDR,))
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                     [(1, 0, 100, 1, 0, 0), (1, 2, 102, 18, 1800, 1), (2, 7, 107, 1, 0, 0)])
+    conn.execute("INSERT INTO minutes VALUES (1, 1, 60, 0, 60, 0, 0, 0, 0, 1500, 1000, 2000, 2)")
+    conn.execute("INSERT INTO sync_state VALUES (1, 0, 4, 4), (2, 7, 7, 7)")
+    conn.execute("INSERT INTO lost_ranges VALUES (1, 3, 4, 'overwritten')")
+    conn.execute("INSERT INTO prompts VALUES (1, 2, 1.0, 1, 'desktop')")
+    conn.execute("INSERT INTO responses VALUES (1, 2, 'snooze', 2.0)")
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version() == schema_module.LATEST_VERSION
+        assert s.record_count() == 4
+        assert s.gaps(ADDR) == ([], 4)
+        assert s.lost_count(ADDR) == 2
+        assert s.prompts(0, 10) == [(2, 1.0, vocab.ROUTINE_EXTENSION, "desktop", "snooze")]
+        assert s.current_log_id(ADDR) is None
+        assert s.use_log(ADDR, 0x77) == "learned"
+        assert s.ingest(ADDR, events=[event(5)]).contiguous_seq == 5
+        assert s.sync_position("AA:BB:CC:DD:EE:FF") == (7, 7)
+        assert [r[:4] for r in s.export_rows(0, 2**40) if r[0] == ADDR][0] == (ADDR, 0x77, "minute", 1)

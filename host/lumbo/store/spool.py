@@ -22,10 +22,13 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def append(self, address: str, events: list[Event], minutes: list[Minute]) -> None:
+    def append(self, address: str, events: list[Event], minutes: list[Minute], log_id: int | None = None) -> None:
+        """One batch from the device at address; log_id names the device log it came from (None: its
+        current one when the batch is written in)."""
         line = json.dumps(
             {
                 "device": address,
+                "log_id": log_id,
                 "events": [list(e) for e in events],
                 "minutes": [[m.seq, m.t_s, list(m.seconds_per_state), *m[3:]] for m in minutes],
             },
@@ -41,7 +44,7 @@ class Spool:
     def pending(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
-    def batches(self) -> Iterator[tuple[str, list[Event], list[Minute]]]:
+    def batches(self) -> Iterator[tuple[str, int | None, list[Event], list[Minute]]]:
         """Every complete batch in the file. A torn last line (a crash mid-write) is skipped."""
         if not self.path.exists():
             return
@@ -54,12 +57,13 @@ class Spool:
                     events = [Event(*e) for e in item["events"]]
                     minutes = [Minute(m[0], m[1], tuple(m[2]), *m[3:]) for m in item["minutes"]]
                     address = item["device"]
+                    log_id = item.get("log_id")
                 except (ValueError, KeyError, TypeError) as exc:
                     raise SpoolError(
                         f"line {number} of the spool file {self.path} cannot be read ({exc}); "
                         "move the file aside to go on, it is plain JSON and can be mended by hand"
                     ) from None
-                yield address, events, minutes
+                yield address, log_id, events, minutes
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

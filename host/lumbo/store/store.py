@@ -9,6 +9,7 @@ and are written in on the next ingest that can reach it. A damaged file is never
 """
 
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -27,9 +28,9 @@ _BUSY_TIMEOUT_S = 0.5
 # second lumbo reading a large report; after that the records go to the spool.
 RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.0)
 
-_EVENT_SQL = "INSERT OR IGNORE INTO events (device_id, seq, t_s, kind, a, b) VALUES (?, ?, ?, ?, ?, ?)"
+_EVENT_SQL = "INSERT OR IGNORE INTO events (log, seq, t_s, kind, a, b) VALUES (?, ?, ?, ?, ?, ?)"
 _MINUTE_SQL = (
-    "INSERT OR IGNORE INTO minutes (device_id, seq, t_s, unknown_s, sitting_s, standing_s, walking_s, lying_s,"
+    "INSERT OR IGNORE INTO minutes (log, seq, t_s, unknown_s, sitting_s, standing_s, walking_s, lying_s,"
     " not_worn_s, tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
@@ -42,6 +43,26 @@ class IngestResult(NamedTuple):
     contiguous_seq: int  # every record up to here is stored or known lost: safe to acknowledge
     spooled: int = 0  # records kept in the spool file because the database could not take them
     problem: str = ""  # why they were spooled
+
+
+# What use_log() found: the log the device reported was already known, was the one the records stored so
+# far belong to (their log's id had not been learned yet), or is new (the device's log started again).
+LOG_SAME = "same"
+LOG_LEARNED = "learned"
+LOG_NEW = "new"
+# Random host ids are drawn from 1 .. 0xFFFFFFFE: 0 reads as "unset" and 0xFFFFFFFF is the protocol's
+# "from this host's cursor".
+_HOST_ID_MAX = 0xFFFFFFFE
+
+
+class LiveStatus(NamedTuple):
+    seen_s: float  # when the host received it (host clock)
+    state: int
+    tilt_cdeg: int
+    bout_s: int
+    battery_pct: int | None
+    flags: int
+    head_seq: int
 
 
 class Device(NamedTuple):
@@ -90,6 +111,7 @@ class Store:
         self._retry_delays_s = tuple(retry_delays_s)
         self._busy_timeout_s = busy_timeout_s
         self._device_ids: dict[str, int] = {}
+        self._log_refs: dict[str, int] = {}
         self.conn = self._connect()
 
     # -- opening -------------------------------------------------------------------------------------
@@ -188,6 +210,7 @@ class Store:
                 if self.conn_in_transaction():
                     self.conn.execute("ROLLBACK")
                     self._device_ids.clear()
+                    self._log_refs.clear()
                 if _is_busy(exc) and delays:
                     self._sleep(delays.pop(0))
                     continue
@@ -219,6 +242,106 @@ class Store:
             device_id = int(row[0])
         self._device_ids[address] = device_id
         return device_id
+
+    def _log_ref(self, address: str) -> int:
+        """The row in `logs` of the device's current log (made, with an unknown log id, if it has none)."""
+        cached = self._log_refs.get(address)
+        if cached is not None:
+            return cached
+        device_id = self._device_id(address)
+        row = self.conn.execute("SELECT current_log FROM devices WHERE id = ?", (device_id,)).fetchone()
+        if row is None or row[0] is None:
+            cur = self.conn.execute("INSERT INTO logs (device_id, log_id, first_seen_s) VALUES (?, NULL, ?)",
+                                    (device_id, self._clock()))
+            ref = int(cur.lastrowid or 0)
+            self.conn.execute("UPDATE devices SET current_log = ? WHERE id = ?", (ref, device_id))
+        else:
+            ref = int(row[0])
+        self._log_refs[address] = ref
+        return ref
+
+    def use_log(self, address: str, log_id: int) -> str:
+        """Make the device's log with this id (the device's sync_end.log_id) the one its records go to.
+
+        Returns LOG_SAME (already current), LOG_LEARNED (the current log's id was not known yet: it is this
+        one) or LOG_NEW (a log this host has not seen: the device's log was erased and numbering started
+        again; the old log's records stay as they are, and new records no longer look like duplicates).
+        """
+
+        def write() -> str:
+            self.conn.execute("BEGIN IMMEDIATE")
+            device_id = self._device_id(address)
+            current = self._log_ref(address)
+            known = self.conn.execute("SELECT id FROM logs WHERE device_id = ? AND log_id = ?",
+                                      (device_id, log_id)).fetchone()
+            current_id = self.conn.execute("SELECT log_id FROM logs WHERE id = ?", (current,)).fetchone()[0]
+            if known is not None:
+                ref, outcome = int(known[0]), LOG_SAME if int(known[0]) == current else LOG_NEW
+            elif current_id is None:
+                self.conn.execute("UPDATE logs SET log_id = ? WHERE id = ?", (log_id, current))
+                ref, outcome = current, LOG_LEARNED
+            else:
+                cur = self.conn.execute("INSERT INTO logs (device_id, log_id, first_seen_s) VALUES (?, ?, ?)",
+                                        (device_id, log_id, self._clock()))
+                ref, outcome = int(cur.lastrowid or 0), LOG_NEW
+            self.conn.execute("UPDATE devices SET current_log = ? WHERE id = ?", (ref, device_id))
+            self.conn.execute("COMMIT")
+            self._log_refs[address] = ref
+            return outcome
+
+        return self._retry(write, "noting the device's log")
+
+    def current_log_id(self, address: str) -> int | None:
+        """The id of the device's current log, or None while it is not known."""
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT l.log_id FROM devices d JOIN logs l ON l.id = d.current_log WHERE d.address = ?",
+                (address,),
+            ).fetchone(),
+            "reading the device's log",
+        )
+        return None if row is None else row[0]
+
+    def host_id(self) -> int:
+        """This computer's id towards devices (each keeps a sync cursor per host): random, chosen once."""
+
+        def read_or_make() -> int:
+            self.conn.execute("BEGIN IMMEDIATE")
+            row = self.conn.execute("SELECT value FROM host WHERE key = 'host_id'").fetchone()
+            if row is None:
+                value = secrets.randbelow(_HOST_ID_MAX) + 1
+                self.conn.execute("INSERT INTO host (key, value) VALUES ('host_id', ?)", (value,))
+            else:
+                value = int(row[0])
+            self.conn.execute("COMMIT")
+            return value
+
+        return self._retry(read_or_make, "reading this computer's host id")
+
+    def save_status(self, address: str, status: LiveStatus) -> None:
+        """Keep the device's latest live status (one row per device, replaced)."""
+
+        def write() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO last_status (device_id, seen_s, state, tilt_cdeg, bout_s, battery_pct, flags,"
+                " head_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._device_id(address), *status),
+            )
+            self.conn.execute("COMMIT")
+
+        self._retry(write, "noting the device's status")
+
+    def last_status(self, address: str) -> LiveStatus | None:
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT s.seen_s, s.state, s.tilt_cdeg, s.bout_s, s.battery_pct, s.flags, s.head_seq"
+                " FROM last_status s JOIN devices d ON d.id = s.device_id WHERE d.address = ?",
+                (address,),
+            ).fetchone(),
+            "reading the device's status",
+        )
+        return None if row is None else LiveStatus(*row)
 
     def remember_device(self, address: str, name: str = "", *, bonded: bool = False) -> Device:
         def write() -> None:
@@ -286,7 +409,7 @@ class Store:
             self.flush_spool()
             new, duplicates = self._retry(lambda: self._write(address, events, minutes), "storing records")
         except (StoreBusy, StoreCorrupt) as exc:
-            self.spool.append(address, events, minutes)
+            self.spool.append(address, events, minutes, self._spool_log_id(address))
             return IngestResult(0, 0, [], -1, spooled=len(events) + len(minutes), problem=str(exc))
         gaps, contiguous = self.gaps(address)
         return IngestResult(new, duplicates, gaps, contiguous)
@@ -296,58 +419,78 @@ class Store:
         if not self.spool.pending():
             return 0
         count = 0
-        for address, events, minutes in self.spool.batches():
-            self._retry(lambda a=address, e=events, m=minutes: self._write(a, e, m), "writing spooled records")
+        for address, log_id, events, minutes in self.spool.batches():
+            self._retry(lambda a=address, i=log_id, e=events, m=minutes: self._write(a, e, m, i),
+                        "writing spooled records")
             count += 1
         self.spool.clear()
         return count
 
-    def _write(self, address: str, events: list[Event], minutes: list[Minute]) -> tuple[int, int]:
+    def _spool_log_id(self, address: str) -> int | None:
+        """The current log's id for a spool line, from the cache (the database may be unreadable)."""
+        ref = self._log_refs.get(address)
+        if ref is None:
+            return None
+        try:
+            row = self.conn.execute("SELECT log_id FROM logs WHERE id = ?", (ref,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else row[0]
+
+    def _write(self, address: str, events: list[Event], minutes: list[Minute],
+               log_id: int | None = None) -> tuple[int, int]:
+        """Store one batch in one transaction, into the device's current log or (spool replay) the log
+        with this id."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
-        device_id = self._device_id(address)
+        log_ref = self._log_ref(address)
+        if log_id is not None:
+            row = conn.execute("SELECT l.id FROM logs l JOIN devices d ON d.id = l.device_id"
+                               " WHERE d.address = ? AND l.log_id = ?", (address, log_id)).fetchone()
+            if row is not None:
+                log_ref = int(row[0])
         before = conn.total_changes
         if events:
-            conn.executemany(_EVENT_SQL, [(device_id, *e) for e in events])
+            conn.executemany(_EVENT_SQL, [(log_ref, *e) for e in events])
         if minutes:
             conn.executemany(
-                _MINUTE_SQL, [(device_id, m.seq, m.t_s, *m.seconds_per_state, *m[3:]) for m in minutes]
+                _MINUTE_SQL, [(log_ref, m.seq, m.t_s, *m.seconds_per_state, *m[3:]) for m in minutes]
             )
         new = conn.total_changes - before
         seqs = [e.seq for e in events] + [m.seq for m in minutes]
         if seqs:
-            self._advance(device_id, min(seqs), max(seqs))
+            self._advance(log_ref, min(seqs), max(seqs))
         conn.execute("COMMIT")
         return new, len(seqs) - new
 
-    def _advance(self, device_id: int, batch_min: int, batch_max: int) -> None:
+    def _advance(self, log_ref: int, batch_min: int, batch_max: int) -> None:
         row = self.conn.execute(
-            "SELECT floor_seq, contiguous_seq, max_seq FROM sync_state WHERE device_id = ?", (device_id,)
+            "SELECT floor_seq, contiguous_seq, max_seq FROM sync_state WHERE log = ?", (log_ref,)
         ).fetchone()
         if row is None:
             floor, contiguous, top = batch_min, batch_min - 1, batch_max
             self.conn.execute(
-                "INSERT INTO sync_state (device_id, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
-                (device_id, floor, contiguous, top),
+                "INSERT INTO sync_state (log, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
+                (log_ref, floor, contiguous, top),
             )
         else:
             floor, contiguous, top = row
             top = max(top, batch_max)
-        spans = self._held_spans(device_id, contiguous)
+        spans = self._held_spans(log_ref, contiguous)
         for first, last in spans:
             if first > contiguous + 1:
                 break
             contiguous = max(contiguous, last)
         self.conn.execute(
-            "UPDATE sync_state SET contiguous_seq = ?, max_seq = ? WHERE device_id = ?", (contiguous, top, device_id)
+            "UPDATE sync_state SET contiguous_seq = ?, max_seq = ? WHERE log = ?", (contiguous, top, log_ref)
         )
 
-    def _held_spans(self, device_id: int, above: int) -> list[tuple[int, int]]:
+    def _held_spans(self, log_ref: int, above: int) -> list[tuple[int, int]]:
         """Runs of consecutive seqs above `above` that are stored or known lost, oldest first."""
         rows = self.conn.execute(
-            "SELECT seq FROM events WHERE device_id = ?1 AND seq > ?2"
-            " UNION SELECT seq FROM minutes WHERE device_id = ?1 AND seq > ?2 ORDER BY 1",
-            (device_id, above),
+            "SELECT seq FROM events WHERE log = ?1 AND seq > ?2"
+            " UNION SELECT seq FROM minutes WHERE log = ?1 AND seq > ?2 ORDER BY 1",
+            (log_ref, above),
         ).fetchall()
         spans: list[tuple[int, int]] = []
         for (seq,) in rows:
@@ -356,7 +499,7 @@ class Store:
             else:
                 spans.append((seq, seq))
         lost = self.conn.execute(
-            "SELECT first_seq, last_seq FROM lost_ranges WHERE device_id = ? AND last_seq > ?", (device_id, above)
+            "SELECT first_seq, last_seq FROM lost_ranges WHERE log = ? AND last_seq > ?", (log_ref, above)
         ).fetchall()
         if lost:
             merged: list[tuple[int, int]] = []
@@ -372,14 +515,14 @@ class Store:
         """(missing seq ranges, contiguous_seq) for one device; ([], -1) before its first record."""
 
         def read() -> tuple[list[tuple[int, int]], int]:
-            device_id = self._device_id(address)
+            log_ref = self._log_ref(address)
             row = self.conn.execute(
-                "SELECT contiguous_seq, max_seq FROM sync_state WHERE device_id = ?", (device_id,)
+                "SELECT contiguous_seq, max_seq FROM sync_state WHERE log = ?", (log_ref,)
             ).fetchone()
             if row is None:
                 return [], -1
             contiguous, top = row
-            spans = self._held_spans(device_id, contiguous)
+            spans = self._held_spans(log_ref, contiguous)
             gaps: list[tuple[int, int]] = []
             expected = contiguous + 1
             for first, last in spans:
@@ -396,7 +539,7 @@ class Store:
         """(contiguous_seq, max_seq) for one device, or None before its first record."""
         row = self._retry(
             lambda: self.conn.execute(
-                "SELECT s.contiguous_seq, s.max_seq FROM sync_state s JOIN devices d ON d.id = s.device_id"
+                "SELECT s.contiguous_seq, s.max_seq FROM sync_state s JOIN devices d ON d.current_log = s.log"
                 " WHERE d.address = ?",
                 (address,),
             ).fetchone(),
@@ -411,27 +554,30 @@ class Store:
 
         def write() -> None:
             self.conn.execute("BEGIN IMMEDIATE")
-            device_id = self._device_id(address)
+            log_ref = self._log_ref(address)
             self.conn.execute(
-                "INSERT OR REPLACE INTO lost_ranges (device_id, first_seq, last_seq, reason) VALUES (?, ?, ?, ?)",
-                (device_id, first_seq, last_seq, reason),
+                "INSERT OR REPLACE INTO lost_ranges (log, first_seq, last_seq, reason) VALUES (?, ?, ?, ?)",
+                (log_ref, first_seq, last_seq, reason),
             )
-            state = self.conn.execute("SELECT 1 FROM sync_state WHERE device_id = ?", (device_id,)).fetchone()
+            state = self.conn.execute("SELECT 1 FROM sync_state WHERE log = ?", (log_ref,)).fetchone()
             if state is None:
                 self.conn.execute(
-                    "INSERT INTO sync_state (device_id, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
-                    (device_id, first_seq, first_seq - 1, last_seq),
+                    "INSERT INTO sync_state (log, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
+                    (log_ref, first_seq, first_seq - 1, last_seq),
                 )
-            self._advance(device_id, first_seq, last_seq)
+            self._advance(log_ref, first_seq, last_seq)
             self.conn.execute("COMMIT")
 
         self._retry(write, "marking records lost")
 
     def lost_count(self, address: str | None = None) -> int:
+        """Records known lost: of the device's current log, or (no address) of every log."""
         sql = (
             "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)"
-            " FROM lost_ranges l JOIN devices d ON d.id = l.device_id"
+            " FROM lost_ranges l JOIN devices d ON d.current_log = l.log"
         )
+        if address is None:
+            sql = "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM lost_ranges l"
         args: tuple[str, ...] = ()
         if address is not None:
             sql += " WHERE d.address = ?"
@@ -447,7 +593,7 @@ class Store:
         if kinds is not None:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args.extend(kinds)
-        sql += " ORDER BY t_s, device_id, seq"
+        sql += " ORDER BY t_s, log, seq"
         rows = self._retry(lambda: self.conn.execute(sql, args).fetchall(), "reading events")
         return [Event(*r) for r in rows]
 
@@ -457,7 +603,7 @@ class Store:
             lambda: self.conn.execute(
                 "SELECT seq, t_s, unknown_s, sitting_s, standing_s, walking_s, lying_s, not_worn_s,"
                 " tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions FROM minutes"
-                " WHERE t_s >= ? AND t_s < ? ORDER BY t_s, device_id, seq",
+                " WHERE t_s >= ? AND t_s < ? ORDER BY t_s, log, seq",
                 (start_s, end_s),
             ).fetchall(),
             "reading minute summaries",
@@ -465,25 +611,26 @@ class Store:
         return [Minute(r[0], r[1], tuple(r[2:8]), r[8], r[9], r[10], r[11]) for r in rows]
 
     def export_rows(self, start_s: float, end_s: float) -> list[tuple]:  # type: ignore[type-arg]
-        """Every record in the span with its device address, in time order, for export.
+        """Every record in the span with its device address and log id, in time order, for export.
 
-        Each row: (address, "event", seq, t_s, kind, a, b) or (address, "minute", seq, t_s, *seconds_per_state,
-        tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions).
+        Each row: (address, log_id, "event", seq, t_s, kind, a, b) or (address, log_id, "minute", seq, t_s,
+        *seconds_per_state, tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions); log_id may be None.
         """
 
         def read() -> list[tuple]:  # type: ignore[type-arg]
             events = self.conn.execute(
-                "SELECT d.address, 'event', e.seq, e.t_s, e.kind, e.a, e.b FROM events e"
-                " JOIN devices d ON d.id = e.device_id WHERE e.t_s >= ? AND e.t_s < ?",
+                "SELECT d.address, l.log_id, 'event', e.seq, e.t_s, e.kind, e.a, e.b FROM events e"
+                " JOIN logs l ON l.id = e.log JOIN devices d ON d.id = l.device_id WHERE e.t_s >= ? AND e.t_s < ?",
                 (start_s, end_s),
             ).fetchall()
             minutes = self.conn.execute(
-                "SELECT d.address, 'minute', m.seq, m.t_s, m.unknown_s, m.sitting_s, m.standing_s, m.walking_s,"
-                " m.lying_s, m.not_worn_s, m.tilt_mean_cdeg, m.tilt_min_cdeg, m.tilt_max_cdeg, m.transitions"
-                " FROM minutes m JOIN devices d ON d.id = m.device_id WHERE m.t_s >= ? AND m.t_s < ?",
+                "SELECT d.address, l.log_id, 'minute', m.seq, m.t_s, m.unknown_s, m.sitting_s, m.standing_s,"
+                " m.walking_s, m.lying_s, m.not_worn_s, m.tilt_mean_cdeg, m.tilt_min_cdeg, m.tilt_max_cdeg,"
+                " m.transitions FROM minutes m JOIN logs l ON l.id = m.log JOIN devices d ON d.id = l.device_id"
+                " WHERE m.t_s >= ? AND m.t_s < ?",
                 (start_s, end_s),
             ).fetchall()
-            return sorted(events + minutes, key=lambda r: (r[3], r[0], r[2]))
+            return sorted(events + minutes, key=lambda r: (r[4], r[0], r[1] or 0, r[3]))
 
         return self._retry(read, "reading records for export")
 
@@ -516,8 +663,8 @@ class Store:
         def write() -> None:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
-                "INSERT OR REPLACE INTO prompts (device_id, seq, t_s, routine, shown_via) VALUES (?, ?, ?, ?, ?)",
-                (self._device_id(address), seq, t_s, routine, shown_via),
+                "INSERT OR REPLACE INTO prompts (log, seq, t_s, routine, shown_via) VALUES (?, ?, ?, ?, ?)",
+                (self._log_ref(address), seq, t_s, routine, shown_via),
             )
             self.conn.execute("COMMIT")
 
@@ -529,8 +676,8 @@ class Store:
         def write() -> None:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
-                "INSERT OR IGNORE INTO responses (device_id, prompt_seq, action, t_s) VALUES (?, ?, ?, ?)",
-                (self._device_id(address), prompt_seq, action, t_s),
+                "INSERT OR IGNORE INTO responses (log, prompt_seq, action, t_s) VALUES (?, ?, ?, ?)",
+                (self._log_ref(address), prompt_seq, action, t_s),
             )
             self.conn.execute("COMMIT")
 
@@ -551,7 +698,7 @@ class Store:
         return self._retry(
             lambda: self.conn.execute(
                 "SELECT p.seq, p.t_s, p.routine, p.shown_via, r.action FROM prompts p LEFT JOIN responses r"
-                " ON r.device_id = p.device_id AND r.prompt_seq = p.seq WHERE p.t_s >= ? AND p.t_s < ?"
+                " ON r.log = p.log AND r.prompt_seq = p.seq WHERE p.t_s >= ? AND p.t_s < ?"
                 " ORDER BY p.t_s",
                 (start_s, end_s),
             ).fetchall(),
