@@ -61,15 +61,15 @@ def main():
     from lumbo_fw.app import App
     from lumbo_fw.imu import ImuError
 
-    if sys.platform == "esp32":
-        parts = esp32_parts()
-    else:
-        import emulated_parts  # host/lumbo/emu/upy/, on the module path wherever there is no board
-
-        parts = emulated_parts.parts()
     try:
+        if sys.platform == "esp32":
+            parts = esp32_parts()
+        else:
+            import emulated_parts  # host/lumbo/emu/upy/, on the module path wherever there is no board
+
+            parts = emulated_parts.parts()
         app = App(parts)
-    except (ImuError, OSError) as exc:
+    except (ImuError, OSError, ValueError) as exc:
         print("lumbo cannot start: %s" % exc)
         return
     app.run()

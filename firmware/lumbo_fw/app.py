@@ -144,7 +144,7 @@ class App:
         self._haptic_until_ms = None
         self._calibration_due = False
         self._last_save_s = self.processor.t_s
-        self.heap_min_free = None
+        self.heap_max_used = 0
         self._events = None
 
     # -- start-up: where the last run stopped ----------------------------------------------------------
@@ -263,12 +263,15 @@ class App:
         if t_s - self._last_save_s >= _CALIBRATION_SAVE_S:
             self._calibration_due = True
         if t_s % 60 == 0:
-            free = gc.mem_free()
-            if self.heap_min_free is None or free < self.heap_min_free:
-                self.heap_min_free = free
-            self.say("lumbo t=%d state=%s bout_s=%d records=%d heap_free=%d radio=%s" % (
+            # Once a minute: a line for the console, with the heap in use after a collection (what the
+            # firmware really holds, garbage aside).
+            gc.collect()
+            used = gc.mem_alloc()
+            if used > self.heap_max_used:
+                self.heap_max_used = used
+            self.say("lumbo t=%d state=%s bout_s=%d records=%d heap_used=%d radio=%s" % (
                 self.records.epoch_base_s + t_s, vocab.state_name(p.state), p.bout_s(), self.log.next_seq - 1,
-                free, "on" if self.radio.on else "off"))
+                used, "on" if self.radio.on else "off"))
 
     # -- the tasks --------------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ the radio on at once, and the host shows it as soon as it has connected.
 
 A window: the service starts (advertising), a bonded host connects, subscribes, sets the clock and syncs.
 The radio goes off BLE_LINGER_S after a host has acknowledged everything up to the newest record (long
-enough for the host's command that answers a prompt, such as a snooze), or BLE_SYNC_WINDOW_S after it came
+enough for the host's command that answers a prompt, such as a snooze; records logged during the window
+go in the next), or BLE_SYNC_WINDOW_S after it came
 on (or a host left) with nobody connected, and never stays on longer than BLE_MAX_ON_S.
 
 The radio's own deadlines run on the radio's clock (`radio_ticks_ms`, time.ticks_ms on the board), not on
@@ -109,8 +110,8 @@ class Radio:
 
     # -- the task -----------------------------------------------------------------------------------------
 
-    def _acked_to_head(self, since_use):
-        head = self.log.next_seq - 1
+    def _acked_to(self, head, since_use):
+        """Whether a host acknowledged (since the log's use counter was since_use) every record up to head."""
         for _host_id, acked, _lost, use in self.log.hosts():
             if use > since_use and acked >= head:
                 return True
@@ -151,13 +152,14 @@ class Radio:
         idle_since = on_at  # nobody connected since then
         synced_at = None
         use_at_start = self._latest_use()
+        head_at_start = self.log.next_seq - 1  # records logged during the window wait for the next one
         try:
             while True:
                 busy = service.poll()
                 now = ticks()
                 if service.bonded_links():
                     idle_since = now
-                    if synced_at is None and self._acked_to_head(use_at_start):
+                    if synced_at is None and self._acked_to(head_at_start, use_at_start):
                         synced_at = now
                 elif synced_at is not None or time.ticks_diff(now, idle_since) > self.window_ms:
                     if not self.always_on:

@@ -12,25 +12,37 @@ import secrets
 from pathlib import Path
 
 from lumbo.build import build
-from lumbo.demo.world import Day
+from lumbo.paths import EMULATED_HARDWARE_DIR, device_sources
+from lumbo.demo.world import Day, DemoError
 from lumbo.emu import launch
 
 # The firmware's heap under the emulation. On the board the application shares about 100 KB with the
 # Bluetooth stack, whose C code and buffers live outside the MicroPython heap; here the emulated bluetooth
 # module (Python, about 18 KB) and the emulated chip's registers take from the same heap. `lumbo bench
 # heap` measures the peak; docs/demo.md has the figures.
-DEMO_HEAP = "256k"
-HEARTBEAT = re.compile(r"^lumbo t=(\d+) state=(\w+) bout_s=(\d+) records=(\d+) heap_free=(\d+) radio=(\w+)")
+DEMO_HEAP = "384k"
+HEARTBEAT = re.compile(r"^lumbo t=(\d+) state=(\w+) bout_s=(\d+) records=(\d+) heap_used=(\d+) radio=(\w+)")
 READY = r"^lumbo ready"
+# Device seconds that pass between a heartbeat and a kill that follows it at once (a few real milliseconds).
+KILL_LAG_S = 2
 ADV_INTERVAL_US = 20000  # advertise every 20 ms: the host finds the device within one real moment
 
 
-def build_dir() -> Path:
-    """The firmware compiled for the unix port, in the user's cache (rebuilt only where sources changed)."""
+def emulated_hardware_sources() -> list[tuple[Path, str]]:
+    """The emulated board's modules (host/lumbo/emu/upy), as (source, path on the module path)."""
+    return [(path, path.relative_to(EMULATED_HARDWARE_DIR).as_posix())
+            for path in sorted(EMULATED_HARDWARE_DIR.rglob("*.py")) if "__pycache__" not in path.parts]
+
+
+def build_dir(out: Path | None = None) -> Path:
+    """The firmware and the emulated board's modules compiled for the unix port (in the user's cache unless
+    `out` is given; rebuilt only where sources changed). Compiled, the emulated modules cost the firmware's
+    heap only their objects, not the compiler's working memory."""
     import platformdirs
 
-    out = Path(platformdirs.user_cache_dir("lumbo", appauthor=False)) / "demo-build-x64"
-    build(out, "x64")
+    if out is None:
+        out = Path(platformdirs.user_cache_dir("lumbo", appauthor=False)) / "demo-build-x64"
+    build(out, "x64", device_sources() + emulated_hardware_sources())
     return out
 
 
@@ -40,13 +52,14 @@ class Heartbeat:
         self.state = match.group(2)
         self.bout_s = int(match.group(3))
         self.records = int(match.group(4))
-        self.heap_free = int(match.group(5))
+        self.heap_used = int(match.group(5))
         self.radio_on = match.group(6) == "on"
 
 
 class DemoDevice:
     def __init__(self, day: Day, state_dir: Path, speed: float, firmware_dir: Path | None = None,
-                 radio: str = "schedule", heapsize: str = DEMO_HEAP, interpreter: str = "micropython") -> None:
+                 radio: str = "schedule", heapsize: str = DEMO_HEAP, interpreter: str = "micropython",
+                 first_window_s: int | None = None) -> None:
         self.day = day
         self.state_dir = state_dir
         self.data_dir = state_dir / "device-data"
@@ -55,6 +68,7 @@ class DemoDevice:
         self.radio = radio
         self.heapsize = heapsize
         self.interpreter = interpreter
+        self.first_window_s = first_window_s
         # A static random address has its two top bits set; the IRK makes the private addresses it advertises.
         top = 0xC0 | secrets.randbelow(64)
         self.address = ":".join([f"{top:02X}"] + [f"{secrets.randbelow(256):02X}" for _ in range(5)])
@@ -62,7 +76,7 @@ class DemoDevice:
         self.emulation: launch.Emulation | None = None
         self.heartbeats: list[Heartbeat] = []
         self.restarts = 0
-        self.heap_min_free: int | None = None
+        self.heap_max_used = 0
         self._seen = 0
         self._start_us = 0
 
@@ -76,6 +90,7 @@ class DemoDevice:
             "LUMBO_EMU_DATA": str(self.data_dir),
             "LUMBO_EMU_ADV_US": str(ADV_INTERVAL_US),
             "LUMBO_EMU_RADIO": self.radio,
+            **({} if self.first_window_s is None else {"LUMBO_EMU_FIRST_WINDOW_S": str(self.first_window_s)}),
         }
 
     async def start(self) -> None:
@@ -87,7 +102,10 @@ class DemoDevice:
 
     async def wait_ready(self) -> None:
         assert self.emulation is not None and self.emulation.firmware is not None
-        await self.emulation.firmware.wait_for(READY)
+        try:
+            await self.emulation.firmware.wait_for(READY)
+        except launch.ChildFailed as exc:
+            raise DemoError(f"the firmware did not start: {exc}") from None
 
     @property
     def radio_transport(self) -> str:
@@ -109,8 +127,7 @@ class DemoDevice:
             if found:
                 beat = Heartbeat(found)
                 self.heartbeats.append(beat)
-                if self.heap_min_free is None or beat.heap_free < self.heap_min_free:
-                    self.heap_min_free = beat.heap_free
+                self.heap_max_used = max(self.heap_max_used, beat.heap_used)
         return lines
 
     @property
@@ -140,22 +157,25 @@ class DemoDevice:
             return None
         return "\n".join(self.emulation.firmware.lines[-20:])
 
-    async def power_cut_and_restart(self, downtime_s: float) -> None:
-        """Kill the firmware where it is, leave it off for downtime_s of the wearer's time, start it again.
+    async def power_cut_and_restart(self, downtime_s: float) -> int:
+        """Cut the firmware off right after its next heartbeat, leave it off for downtime_s of the wearer's
+        time, start it again; returns the device time (Unix s) of that heartbeat.
 
-        The wearer's day goes on meanwhile: the new run starts a minute past the last heartbeat (the device
-        can be at most that far on) plus the downtime."""
-        assert self.emulation is not None
-        self.poll()
-        last = self.t_s if self.t_s is not None else self.day.epoch0_s
+        The wearer's day goes on meanwhile: the new run starts where the old one was cut (the heartbeat's
+        time plus the few device seconds that pass before the kill lands) plus the downtime."""
+        assert self.emulation is not None and self.emulation.firmware is not None
+        firmware = self.emulation.firmware
+        beat = await firmware.wait_for(HEARTBEAT.pattern, start=len(firmware.lines))
         await self.emulation.stop_firmware(power_cut=True)
         self.poll()
-        self._start_us = int((last - self.day.epoch0_s + 60 + downtime_s) * 1_000_000)
+        t_s = int(beat.group(1))
+        self._start_us = int((t_s - self.day.epoch0_s + KILL_LAG_S + downtime_s) * 1_000_000)
         self.emulation.env = self._env()
         self._seen = 0
         await self.emulation.start_firmware()
         self.restarts += 1
         await self.wait_ready()
+        return t_s
 
     async def stop(self) -> None:
         if self.emulation is not None:

@@ -66,6 +66,22 @@ def simulated(out_dir: Path, seed: int, hours: float, chip: str = DEFAULT_CHIP,
                day_start_epoch(start_clock), truth, float(truth["sitting_total_s"]))
 
 
+def scenario(out_dir: Path, text: str, seed: int = 0, chip: str = DEFAULT_CHIP,
+             start_clock: str = DAY_START) -> Day:
+    """A day written in the virtual wearer's scenario format (docs/simulator.md)."""
+    from lumbo import sim
+
+    model, rate_hz = _check_chip(chip)
+    try:
+        day = sim.simulate_scenario(text, seed=seed, imu=model)
+    except ValueError as exc:
+        raise DemoError(f"the scenario does not work: {exc}") from None
+    frames = write_frames(out_dir / "day.frames", day, rate_hz=rate_hz)
+    truth = json.loads(json.dumps(day.truth, default=_plain))
+    return Day("scenario", frames, chip, float(truth["duration_s"]), day_start_epoch(start_clock), truth,
+               float(truth["sitting_total_s"]))
+
+
 def recorded(out_dir: Path, path: Path, chip: str = DEFAULT_CHIP, hours: float | None = None) -> Day:
     """A lumbo-imu/1 recording, replayed as the IMU's motion (cut to `hours` if given)."""
     _model, rate_hz = _check_chip(chip)

@@ -128,7 +128,7 @@ class EmulatedBoard:
 
     def __init__(self, root: Path | None = None, version: tuple[int, int, int] | None = None,
                  bluetooth: bool = True, flash_kb: int | None = None, hardware: bool = True,
-                 heapsize: str = "2m") -> None:
+                 heapsize: str = "2m", env: dict[str, str] | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="lumbo-board-")
         base = Path(self._tmp.name)
         self.root = Path(root) if root is not None else base / "flash"
@@ -145,6 +145,9 @@ class EmulatedBoard:
         self._startup = base / "startup.py"
         self._startup.write_text(_STARTUP.replace("{opts}", repr(opts)))
         self._heapsize = heapsize
+        # Added to the interpreter's (otherwise bare) environment: the emulated parts' settings, such as the
+        # radio bridge (LUMBO_BLE_BRIDGE) and the IMU's recording (LUMBO_EMU_FRAMES, a path on the board).
+        self._env = dict(env or {})
         self.boots = 0
         self._raw_mode = False
         self._proc: subprocess.Popen | None = None
@@ -171,7 +174,7 @@ class EmulatedBoard:
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.home), "MICROPYPATH": ".frozen",
+        env = {**self._env, "PATH": os.environ.get("PATH", ""), "HOME": str(self.home), "MICROPYPATH": ".frozen",
                "LUMBO_BOARD_MODE": "raw" if self._raw_mode else "friendly"}
         self._proc = subprocess.Popen(
             mpy.micropython_command(["-i", str(self._startup)], self._heapsize),

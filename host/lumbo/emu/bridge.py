@@ -78,6 +78,9 @@ SEC_TYPE_PEER = 2
 MAX_BONDS = 32  # how many stored bonds the resolving list reads back at most
 
 ADV_DATA_MAX = 31  # legacy advertising PDU payload
+# A firmware reconnecting after switching its radio off waits this long for the bridge to finish with the
+# last session (a power cut's disconnects take a few milliseconds).
+SESSION_HANDOVER_S = 2.0
 DEFAULT_GAP_NAME = "MPY NIMBLE"  # MicroPython's default on NimBLE ports
 DEFAULT_MTU = 256  # MicroPython's preferred ATT MTU on NimBLE ports
 
@@ -344,11 +347,15 @@ class Bridge:
             logger.error("bridge task failed", exc_info=task.exception())
 
     async def _serve_firmware(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._session_lock.locked():
+        try:
+            # A firmware that switches its radio off and on again reconnects at once, while the bridge may
+            # still be tidying up after it: wait that long before taking it for a second firmware.
+            await asyncio.wait_for(self._session_lock.acquire(), SESSION_HANDOVER_S)
+        except TimeoutError:
             logger.warning("a second firmware tried to use this bridge; refusing it")
             writer.close()
             return
-        async with self._session_lock:
+        try:
             writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             channel = FirmwareChannel(reader, writer)
             self.channel = channel
@@ -358,6 +365,8 @@ class Bridge:
                 channel.close()
                 self.channel = None
                 await self._power_cut()
+        finally:
+            self._session_lock.release()
 
     async def _read_frames(self, channel: FirmwareChannel) -> None:
         while True:

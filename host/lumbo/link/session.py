@@ -242,7 +242,7 @@ class Session:
     async def sync(self) -> SyncResult:
         """Bring the log up to the device's head; acknowledge what is stored. See the module doc."""
         position = self.store.sync_position(self.address)
-        from_seq = position[0] + 1 if position else 0
+        from_seq = position[0] + 1 if position else 1  # the device numbers its records from 1
         counts = dict.fromkeys(("received", "new", "duplicates", "lost", "spooled"), 0)
         rounds = 0
         log_id = None
