@@ -5,6 +5,7 @@ lumbo_fw.devlog under CPython, and compared record by record with what the host 
 """
 
 import asyncio
+import logging
 import struct
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from lumbo.demo.run import Demo, Options
 from lumbo.store import open_store
 
 mpcompat.install(emulated_hardware=True)
+# bumble warns about each notification that arrives before the host has subscribed (the device sends its
+# status at once on every new link): expected, and thousands of lines in a test's log.
+logging.getLogger("bumble").setLevel(logging.ERROR)
 
 from lumbo_fw.devlog import DevLog  # noqa: E402
 from lumbo_shared import protocol  # noqa: E402

@@ -52,6 +52,7 @@ _SILENT_MS = const(2000)
 # The button held this many seconds opens the pairing window.
 _PAIRING_HOLD_S = const(3)
 _DAY_S = const(86400)
+_LOG_RESOLUTION_S = const(60)
 
 
 class Parts:
@@ -164,7 +165,10 @@ class App:
         outage_s = now - last.last_t_s if last.last_t_s >= 0 else -1
         resumed = 0
         if last.bout_start_s >= 0:
-            if self.clock_set and 0 <= outage_s < processor.bouts.settings.break_min_s:
+            # The log shows the device running up to its last record; it may have run up to a minute beyond
+            # (a minute's summary is written when the minute ends). An outage that could have been shorter
+            # than a break does not end the bout.
+            if self.clock_set and 0 <= outage_s < processor.bouts.settings.break_min_s + _LOG_RESOLUTION_S:
                 processor.bouts.resume(processor.t_s, last.bout_start_s - self.records.epoch_base_s, last.prompts)
                 resumed = 1
             else:

@@ -370,10 +370,11 @@ class BleService:
         if bad is not None:
             return bad
         count = 0
-        for code, body, length in protocol.iter_items(payload):
+        for _item in protocol.iter_items(payload):
             count += 1
-            if count > 1:
-                return self._answer(conn, self._control_h, code, protocol.RESULT_MALFORMED)
+        if count > 1:  # one command per write: none of them is carried out
+            return self._answer(conn, self._control_h, 0, protocol.RESULT_MALFORMED)
+        for code, body, length in protocol.iter_items(payload):
             if code < protocol.ITEM_CALIBRATE or code > protocol.ITEM_OPEN_PAIRING:
                 return self._answer(conn, self._control_h, code, protocol.RESULT_UNKNOWN_REQUEST)
             if length < protocol.body_size(code):

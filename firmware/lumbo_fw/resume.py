@@ -17,7 +17,9 @@ MAX_BACK = const(400)
 
 class LastRun:
     def __init__(self):
-        self.last_t_s = -1  # Unix time of the newest record (-1: an empty log)
+        # Unix time up to which the log shows the device running (-1: an empty log): an event's time, or
+        # the end of a minute summary (written when that minute was over).
+        self.last_t_s = -1
         self.bout_start_s = -1  # Unix time an open bout began (-1: no bout was open)
         self.prompts = 0  # prompts in that bout so far
 
@@ -35,10 +37,12 @@ def last_run(log, max_back=MAX_BACK):
         if item is None:
             continue
         t_s = struct.unpack_from("<I", item, 6)[0]
-        if found.last_t_s < 0:
-            found.last_t_s = t_s
         if item[0] != protocol.ITEM_EVENT:
+            if t_s + 60 > found.last_t_s:
+                found.last_t_s = t_s + 60
             continue
+        if t_s > found.last_t_s:
+            found.last_t_s = t_s
         kind = item[10]
         a, b = struct.unpack_from("<ii", item, 11)
         if kind == vocab.EVENT_PROMPT and b > found.prompts:

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bleak.exc import BleakError
+
 from lumbo import ble
 from lumbo.config import Config
 from lumbo.link import backoff
 from lumbo.link.runner import Runner
-from lumbo.link.session import Session, SyncResult
+from lumbo.link.session import LinkError, Session, SyncResult
 from lumbo.link.wire import Status
 from lumbo.prompts.manager import PromptManager
 from lumbo.prompts.notify import Notifier
@@ -31,6 +33,10 @@ PAIR_TIMEOUT_S = 20.0
 # A prompt the host learns of only through a sync is shown if it is this fresh (device seconds) and the
 # device still says a prompt is active.
 LATE_PROMPT_S = 300
+# While a link lasts, the host syncs again when the device has logged more and this much of the device's
+# time has passed since the last sync (minute summaries only come by sync, not live).
+RESYNC_S = 300
+RESYNC_CHECK_S = 0.2
 
 
 class DeviceTime:
@@ -74,6 +80,7 @@ class DemoHost:
         self.manager = PromptManager(store, notifier, config, clock=device_time.now, say=say)
         self.runner: Runner | None = None
         self._task: asyncio.Task[None] | None = None
+        self._resync: asyncio.Task[None] | None = None
         self.shown: list[tuple[int, int, int, str]] = []  # (seq, device t_s, routine, where)
         self.syncs: list[SyncResult] = []
         self.sync_from: list[int] = []  # the first record each sync asked for
@@ -131,6 +138,25 @@ class DemoHost:
         self.syncs.append(result)
         self.manager.device = session
         await self._late_prompt(session)
+        self._resync = asyncio.ensure_future(self._resync_while_connected(session))
+
+    async def _resync_while_connected(self, session: Session) -> None:
+        last_sync_s = self.device_time.now()
+        while self.runner is not None and self.runner.session is session:
+            await asyncio.sleep(RESYNC_CHECK_S)
+            status = session.status
+            if status is None or status.head_seq - 1 <= self.synced_to():
+                continue
+            if self.device_time.now() - last_sync_s < RESYNC_S:
+                continue
+            last_sync_s = self.device_time.now()
+            try:
+                self.sync_from.append(self.synced_to() + 1)
+                self.syncs.append(await session.sync())
+            except (BleakError, LinkError, TimeoutError, OSError, EOFError) as exc:
+                # The runner sees the same failure and reconnects; this loop just ends.
+                self._link_say(f"a sync while connected ended: {exc}")
+                return
 
     async def _late_prompt(self, session: Session) -> None:
         """A prompt raised while the radio was off reaches the host by the sync, not live: show it now if
@@ -156,6 +182,8 @@ class DemoHost:
         return position[0] if position else 0
 
     async def stop(self) -> None:
+        if self._resync is not None:
+            self._resync.cancel()
         if self.runner is not None:
             self.runner.stop()
         if self._task is not None:

@@ -35,6 +35,23 @@ from pacedclock import PacedClock
 _SLEEP_STEP_MS = 100
 
 
+class _DayFrom:
+    """The day's frames as seen by a chip switched on start_us into it: a chip plays its source from the
+    moment it is plugged in, so a firmware restarted mid-day must see the day go on, not begin again."""
+
+    def __init__(self, source, start_us):
+        self._source = source
+        self._start_us = start_us
+        self.rate_mhz = source.rate_mhz
+        self.count = source.count
+
+    def index_at(self, t_us):
+        return self._source.index_at(t_us + self._start_us)
+
+    def get(self, index, out):
+        self._source.get(index, out)
+
+
 def _env(name, default=None):
     value = os.getenv(name)
     return default if value is None or value == "" else value
@@ -57,9 +74,10 @@ def parts():
                          "(`lumbo demo` does; lumbo.emu.imu_frames writes one from a recording)")
     name = _env("LUMBO_EMU_BOARD", board.DEFAULT_BOARD)
     pins = board.board(name)
-    clock = PacedClock(_int("LUMBO_EMU_SPEED", 1), _int("LUMBO_EMU_START_US", 0), _int("LUMBO_EMU_EPOCH_S", -1))
-    plug(_env("LUMBO_EMU_IMU", "LSM6DSOX"), FrameSource.open(frames), clock, bus_id=pins["i2c_id"],
-         int_pin=pins["imu_int_pin"])
+    start_us = _int("LUMBO_EMU_START_US", 0)
+    clock = PacedClock(_int("LUMBO_EMU_SPEED", 1), start_us, _int("LUMBO_EMU_EPOCH_S", -1))
+    plug(_env("LUMBO_EMU_IMU", "LSM6DSOX"), _DayFrom(FrameSource.open(frames), start_us), clock,
+         bus_id=pins["i2c_id"], int_pin=pins["imu_int_pin"])
     i2c = machine.I2C(pins["i2c_id"], scl=machine.Pin(pins["scl_pin"]), sda=machine.Pin(pins["sda_pin"]),
                       freq=pins["i2c_freq_hz"])
     machine.drive(pins["button_pin"], 1)  # the button's pull-up: not pressed
