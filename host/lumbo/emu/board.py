@@ -71,7 +71,8 @@ vfs.mount(vfs.VfsPosix(_opts["root"]), "/")
 for _i, _rom in enumerate(_opts["rom"]):
     vfs.mount(vfs.VfsPosix(_rom), "/.rom%d" % _i, readonly=True)
 os.chdir("/")
-sys.path[:] = ["", "/lib"] + ["/.rom%d" % _i for _i in range(len(_opts["rom"]))]
+# As on a board: the frozen modules (asyncio among them), then /lib, then the emulated ROM.
+sys.path[:] = ["", ".frozen", "/lib"] + ["/.rom%d" % _i for _i in range(len(_opts["rom"]))]
 class _Os:
     pass
 _fake_os = _Os()
