@@ -23,10 +23,11 @@ def _board_name():
 
 
 def esp32_parts():
+    import time
+
     import bluetooth
     import esp32
     import machine
-    import time
 
     from lumbo_fw import board
     from lumbo_fw.app import Parts
@@ -65,7 +66,8 @@ def main():
         if sys.platform == "esp32":
             parts = esp32_parts()
         else:
-            import emulated_parts  # host/lumbo/emu/upy/, on the module path wherever there is no board
+            # host/lumbo/emu/upy/, on the module path wherever there is no board
+            import emulated_parts  # type: ignore[import-not-found]
 
             parts = emulated_parts.parts()
         app = App(parts)

@@ -14,12 +14,12 @@ import subprocess
 import sys
 
 import pytest
+from systemtest import assert_host_holds_the_device_log, options, run
 
 from lumbo.demo.device import build_dir
 from lumbo.demo.run import Demo, run_demo
 from lumbo.shared import vocab
 from lumbo.store import open_store
-from systemtest import assert_host_holds_the_device_log, options, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -141,7 +141,7 @@ def test_a_power_cut_mid_bout_keeps_the_log_and_the_bout_goes_on(demo_firmware, 
     bout_start = first_bout.t_s - first_bout.a
     assert prompts, "no prompt in a 40-minute bout"
     assert abs(prompts[0].t_s - (bout_start + 30 * MINUTE_S)) <= MINUTE_S, (
-        "the prompt came at %d s into the bout, not 30 minutes in" % (prompts[0].t_s - bout_start))
+        f"the prompt came {prompts[0].t_s - bout_start} s into the bout, not 30 minutes in")
 
 
 def _hostproc(args, db, keystore, demo):
@@ -212,7 +212,7 @@ def test_a_host_killed_mid_sync_resumes_where_it_stopped(demo_firmware, tmp_path
         finally:
             await demo.close()
 
-    demo, kept, resumed_from, head = run(scenario(), 200)
+    _demo, kept, resumed_from, head = run(scenario(), 200)
     assert 256 <= kept < 2880, f"the first host stored {kept} records before it was killed"
     assert resumed_from == kept + 1, "the second host asked again from the first record it lacked"
     from systemtest import device_records, stored_records

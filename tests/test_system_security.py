@@ -10,13 +10,13 @@ import struct
 import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
+from systemtest import assert_host_holds_the_device_log, options, run
 
 from lumbo import ble
 from lumbo.ble.bumble_backend import AttError
 from lumbo.demo.device import build_dir
 from lumbo.demo.run import Demo
 from lumbo.shared import codec, protocol
-from systemtest import assert_host_holds_the_device_log, options, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -124,8 +124,8 @@ def malformed_payloads(rng, target):
         out += [(codec.encode([("setting", {"setting_id": 1, "value": 5})]), "sit_limit_s out of range"),
                 (codec.encode([("setting", {"setting_id": 8, "value": 999})]), "imu_rate_hz out of range"),
                 (codec.encode([("setting", {"setting_id": 99, "value": 1})]), "a setting nobody knows"),
-                (codec.encode([("setting", {"setting_id": 1, "value": 600}), ("setting", {"setting_id": 2, "value": 900})]),
-                 "reprompt_s longer than sit_limit_s")]
+                (codec.encode([("setting", {"setting_id": 1, "value": 600}),
+                               ("setting", {"setting_id": 2, "value": 900})]), "reprompt_s longer than sit_limit_s")]
     if target == "control":
         out += [(codec.encode([("factory_reset", {"confirm": 1})]), "factory reset without its confirmation"),
                 (codec.encode([("open_pairing", {"window_s": 0})]), "a pairing window of 0 s"),

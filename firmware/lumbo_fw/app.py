@@ -146,7 +146,12 @@ class App:
         self._calibration_due = False
         self._last_save_s = self.processor.t_s
         self.heap_max_used = 0
-        self._events = None
+        # The tasks' meeting points.
+        self._burst_ready = asyncio.Event()  # the sampler filled the Burst
+        self._burst_done = asyncio.Event()  # the processor is through with it
+        self._records_waiting = asyncio.Event()  # records queued for the log
+        self._sleep_now = asyncio.Event()  # off the body: the power task takes over
+        self._woke = asyncio.Event()  # worn again: the sampler goes on
 
     # -- start-up: where the last run stopped ----------------------------------------------------------
 
@@ -231,8 +236,7 @@ class App:
         queue.write_to(self.log)
 
     def _records_ready(self):
-        if self._events is not None:
-            self._events["records"].set()
+        self._records_waiting.set()
 
     def _on_event(self, kind, a, b):
         if kind == vocab.EVENT_PROMPT:
@@ -252,7 +256,13 @@ class App:
         """After each device second's processing: status, the radio's schedule, the button, housekeeping."""
         p = self.processor
         battery = self.parts.battery
-        flags = p.flags()
+        flags = 0
+        if p.prompt_active():
+            flags |= protocol.STATUS_FLAG_PROMPT
+        if p.snoozed():
+            flags |= protocol.STATUS_FLAG_SNOOZED
+        if p.calibrated():
+            flags |= protocol.STATUS_FLAG_CALIBRATED
         if self.clock_set:
             flags |= protocol.STATUS_FLAG_CLOCK_SET
         self.radio.status(p.state, p.sagittal_cdeg, p.bout_s(), battery.percent() if battery else 255, flags,
@@ -292,12 +302,11 @@ class App:
     async def sampler(self):
         imu_ = self.imu
         burst = self.burst
-        ev = self._events
         period_ms = FIFO_WATERMARK_SAMPLES * 1000 // imu_.rate_hz
         while True:
             if self.asleep:
-                await ev["awake"].wait()
-                ev["awake"].clear()
+                await self._woke.wait()
+                self._woke.clear()
                 continue
             n = imu_.read(burst)
             fault = imu_.take_event()
@@ -306,9 +315,9 @@ class App:
                 self._records_ready()
             if n:
                 self._silent_ms = 0
-                ev["burst"].set()
-                await ev["burst_done"].wait()
-                ev["burst_done"].clear()
+                self._burst_ready.set()
+                await self._burst_done.wait()
+                self._burst_done.clear()
             else:
                 self._silent_ms += period_ms
                 if self._silent_ms >= _SILENT_MS:
@@ -322,26 +331,24 @@ class App:
             await self._between_bursts(period_ms)
 
     async def process(self):
-        ev = self._events
         processor = self.processor
         power = self.power
         while True:
-            await ev["burst"].wait()
-            ev["burst"].clear()
+            await self._burst_ready.wait()
+            self._burst_ready.clear()
             processor.burst(self.burst)
-            ev["burst_done"].set()
+            self._burst_done.set()
             if len(self.records):
-                ev["records"].set()
+                self._records_waiting.set()
             power.update()
             if power.not_worn and processor.state == vocab.STATE_NOT_WORN and not self.asleep:
                 self.asleep = True
-                ev["sleep"].set()
+                self._sleep_now.set()
 
     async def logger(self):
-        ev = self._events
         while True:
-            await ev["records"].wait()
-            ev["records"].clear()
+            await self._records_waiting.wait()
+            self._records_waiting.clear()
             while len(self.records):
                 self.records.write_to(self.log, 4)
                 await pause_ms(0)
@@ -354,12 +361,11 @@ class App:
                     self.say("lumbo: could not save the calibration (%s); it is kept in memory" % exc)
 
     async def power_task(self):
-        ev = self._events
         power = self.power
         clock = self.clock
         while True:
-            await ev["sleep"].wait()
-            ev["sleep"].clear()
+            await self._sleep_now.wait()
+            self._sleep_now.clear()
             last_ms = clock.ticks_ms()
             carry_ms = 0
             while self.asleep:
@@ -377,13 +383,12 @@ class App:
                     carry_ms %= 1000
                 if woke == vocab.EVENT_WORN:
                     self.asleep = False
-                    ev["awake"].set()
+                    self._woke.set()
                 if len(self.records):
-                    ev["records"].set()
+                    self._records_waiting.set()
                 await pause_ms(0)
 
     async def main(self):
-        self._events = {name: asyncio.Event() for name in ("burst", "burst_done", "records", "sleep", "awake")}
         self.radio.request()  # the first window: a host may be waiting to pair or sync
         self._records_ready()
         self.say("lumbo ready: %s, %d records, radio %s" % (

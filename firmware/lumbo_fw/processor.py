@@ -23,7 +23,7 @@ from lumbo_fw.posture import REF_CALIBRATED, PostureClassifier
 from lumbo_fw.routines import RoutineRecognizer
 from lumbo_fw.summary import NO_TILT, MinuteSummary
 from lumbo_fw.tilt import TiltFilter
-from lumbo_shared import protocol, vocab
+from lumbo_shared import vocab
 
 # The calibration stance the host asks for: stand tall and still this long.
 CALIBRATION_S = const(5)
@@ -128,12 +128,12 @@ class Processor:
     def bout_s(self):
         return self.bouts.bout_s(self.t_s)
 
-    def flags(self):
-        flags = 0
-        if self.bouts.in_bout and self.bouts.prompts > 0:
-            flags |= protocol.STATUS_FLAG_PROMPT
-        if self.snoozed_until_s > self.t_s:
-            flags |= protocol.STATUS_FLAG_SNOOZED
-        if self.classifier.reference_kind == REF_CALIBRATED:
-            flags |= protocol.STATUS_FLAG_CALIBRATED
-        return flags
+    def prompt_active(self):
+        """A prompt was raised in the bout that still goes on."""
+        return self.bouts.in_bout and self.bouts.prompts > 0
+
+    def snoozed(self):
+        return self.snoozed_until_s > self.t_s
+
+    def calibrated(self):
+        return self.classifier.reference_kind == REF_CALIBRATED

@@ -67,7 +67,7 @@ class Radio:
     """Decides when the service runs. `always_on` keeps it on (a bench setup with power to spare)."""
 
     def __init__(self, service, log, radio_ticks_ms, period_s=BLE_SYNC_PERIOD_S, window_s=BLE_SYNC_WINDOW_S,
-                 linger_s=BLE_LINGER_S, max_on_s=BLE_MAX_ON_S, always_on=False, say=print):
+                 linger_s=BLE_LINGER_S, max_on_s=BLE_MAX_ON_S, always_on=False, say=print, poll_ms=_POLL_MS):
         self.service = service
         self.say = say
         self.log = log
@@ -77,6 +77,7 @@ class Radio:
         self.linger_ms = linger_s * 1000
         self.max_on_ms = max_on_s * 1000
         self.always_on = always_on
+        self.poll_ms = poll_ms
         self.on = False
         self.windows = 0
         self.failures = 0
@@ -169,7 +170,7 @@ class Radio:
                         return
                     if time.ticks_diff(now, on_at) > self.max_on_ms:
                         return
-                await pause_ms(0 if busy else _POLL_MS)
+                await pause_ms(0 if busy else self.poll_ms)
         finally:
             service.stop()
             self.on = False

@@ -12,9 +12,9 @@ import secrets
 from pathlib import Path
 
 from lumbo.build import build
-from lumbo.paths import EMULATED_HARDWARE_DIR, device_sources
 from lumbo.demo.world import Day, DemoError
 from lumbo.emu import launch
+from lumbo.paths import EMULATED_HARDWARE_DIR, device_sources
 
 # The firmware's heap under the emulation. On the board the application shares about 100 KB with the
 # Bluetooth stack, whose C code and buffers live outside the MicroPython heap; here the emulated bluetooth

@@ -151,8 +151,9 @@ class Demo:
         deadline = time.monotonic() + FINAL_SYNC_GRACE_S + (BLE_SYNC_PERIOD_S + 120) / self.options.speed
         while self.host.synced_to() < head:
             if time.monotonic() > deadline:
+                recent = "\n".join(self.host.link_messages[-15:])
                 raise DemoError(f"the host did not sync up to record {head} (it holds up to "
-                                f"{self.host.synced_to()}); link messages:\n" + "\n".join(self.host.link_messages[-15:]))
+                                f"{self.host.synced_to()}); its link said:\n{recent}")
             self.check()
             await asyncio.sleep(TICK_S)
         return head

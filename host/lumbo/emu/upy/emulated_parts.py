@@ -27,9 +27,10 @@ import machine
 from chips import plug
 from chips.frames import FrameSource
 from chips.sleep import EmulatedSleep
+from pacedclock import PacedClock
+
 from lumbo_fw import board
 from lumbo_fw.app import Parts
-from pacedclock import PacedClock
 
 # Light sleep watches the wake pin this often (device time): fine enough, and cheap at a high speed.
 _SLEEP_STEP_MS = 100
