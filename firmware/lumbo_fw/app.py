@@ -121,6 +121,7 @@ class App:
         self.records = RecordQueue()
         self.records.overflow = self._write_out
         self.records.listener = self._on_event
+        self.records.written = self._on_written
         self.processor = Processor(self.imu, self.records, values)
         self.processor.on_second = self._on_second
         self.calibration = CalibrationStore(data + "/calibration")
@@ -145,6 +146,7 @@ class App:
         self._haptic_until_ms = None
         self._calibration_due = False
         self._last_save_s = self.processor.t_s
+        self._prompt_probe = None  # (t_s, burst read us, decided us) of a prompt not yet written out
         self.heap_max_used = 0
         # The tasks' meeting points.
         self._burst_ready = asyncio.Event()  # the sampler filled the Burst
@@ -240,10 +242,21 @@ class App:
 
     def _on_event(self, kind, a, b):
         if kind == vocab.EVENT_PROMPT:
+            self._prompt_probe = (self.records.epoch_base_s + self.processor.t_s, self.burst.t_end_us,
+                                  self.clock.ticks_us())
             self.radio.request()
             self._buzz()
         elif kind == vocab.EVENT_CALIBRATED:
             self._calibration_due = True
+
+    def _on_written(self, kind):
+        probe = self._prompt_probe
+        if kind == vocab.EVENT_PROMPT and probe is not None:
+            # The prompt is in the log, and so notified to every bonded host connected now: the timing line
+            # `lumbo bench e2e` reads (device microseconds, wrapping as ticks do).
+            self._prompt_probe = None
+            self.say("lumbo prompt t=%d read_us=%d decided_us=%d logged_us=%d" % (
+                probe[0], probe[1], probe[2], self.clock.ticks_us()))
 
     def _buzz(self):
         pin = self.parts.haptic_pin

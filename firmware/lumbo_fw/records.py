@@ -33,6 +33,7 @@ class RecordQueue:
         self.epoch_base_s = 0  # Unix time = device seconds + epoch_base_s
         self.overflow = None  # callable(queue): empties the queue at once (the logger's write-out)
         self.listener = None  # callable(kind, a, b) for each event, as it is queued
+        self.written = None  # callable(kind) for each event, once the log has taken it
         self.queued = 0
 
     def __len__(self):
@@ -83,6 +84,8 @@ class RecordQueue:
             t_s = self._times[self._head]
             if s[base] == _EVENT:
                 log.event(t_s, s[base + 1], s[base + 2], s[base + 3])
+                if self.written is not None:
+                    self.written(s[base + 1])
             else:
                 log.minute(t_s, memoryview(s)[base + 1:base + 7], s[base + 7], s[base + 8], s[base + 9],
                            s[base + 10])

@@ -29,6 +29,17 @@ def register(subparsers) -> None:
     sync.add_argument("--events-per-day", type=int, default=300, help="events a day besides the minutes")
     sync.add_argument("--json", action="store_true", help="print one JSON object")
     sync.set_defaults(func=_sync)
+    e2e = benches.add_parser("e2e", help="latency from the sample that crosses the sitting limit to the prompt's "
+                                         "notification, on the whole emulated system")
+    e2e.add_argument("--radio", choices=("always", "schedule", "both"), default="both",
+                     help="the device's radio: a host connected (always), off between syncs (schedule), or both")
+    e2e.add_argument("--json", action="store_true", help="print one JSON object")
+    e2e.set_defaults(func=_e2e)
+    cpu = benches.add_parser("cpu", help="CPU per process of the emulated system at real-time speed")
+    cpu.add_argument("--seconds", type=float, default=120.0, help="how long to measure (default 120)")
+    cpu.add_argument("--radio", choices=("always", "schedule", "both"), default="both")
+    cpu.add_argument("--json", action="store_true", help="print one JSON object")
+    cpu.set_defaults(func=_cpu)
 
 
 def _print(figures: dict[str, float], as_json: bool) -> None:
@@ -65,6 +76,28 @@ def _sync(args) -> int:
         raise CommandError("--days must be at least 1 and --events-per-day at least 0")
     figures = sync.run(args.days, args.events_per_day)
     print(json.dumps(figures, sort_keys=True) if args.json else sync.describe(figures))
+    return 0
+
+
+def _radios(choice: str) -> tuple[str, ...]:
+    return ("always", "schedule") if choice == "both" else (choice,)
+
+
+def _e2e(args) -> int:
+    from lumbo.bench import e2e
+
+    figures = e2e.run(_radios(args.radio))
+    print(json.dumps(figures, sort_keys=True) if args.json else e2e.describe(figures))
+    return 0
+
+
+def _cpu(args) -> int:
+    from lumbo.bench import cpu
+
+    if args.seconds < 10:
+        raise CommandError("--seconds must be at least 10: shorter runs measure the start-up, not the day")
+    figures = cpu.run(args.seconds, _radios(args.radio))
+    print(json.dumps(figures, sort_keys=True) if args.json else cpu.describe(figures))
     return 0
 
 

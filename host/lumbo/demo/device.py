@@ -59,7 +59,7 @@ class Heartbeat:
 class DemoDevice:
     def __init__(self, day: Day, state_dir: Path, speed: float, firmware_dir: Path | None = None,
                  radio: str = "schedule", heapsize: str = DEMO_HEAP, interpreter: str = "micropython",
-                 first_window_s: int | None = None) -> None:
+                 first_window_s: int | None = None, speed_changes: tuple[tuple[int, int], ...] = ()) -> None:
         self.day = day
         self.state_dir = state_dir
         self.data_dir = state_dir / "device-data"
@@ -69,6 +69,7 @@ class DemoDevice:
         self.heapsize = heapsize
         self.interpreter = interpreter
         self.first_window_s = first_window_s
+        self.speed_changes = speed_changes
         # A static random address has its two top bits set; the IRK makes the private addresses it advertises.
         top = 0xC0 | secrets.randbelow(64)
         self.address = ":".join([f"{top:02X}"] + [f"{secrets.randbelow(256):02X}" for _ in range(5)])
@@ -84,7 +85,7 @@ class DemoDevice:
         return {
             "LUMBO_EMU_FRAMES": str(self.day.frames),
             "LUMBO_EMU_IMU": self.day.chip,
-            "LUMBO_EMU_SPEED": str(int(self.speed)),
+            "LUMBO_EMU_SPEED": ",".join([str(int(self.speed))] + [f"{v}@{at}" for at, v in self.speed_changes]),
             "LUMBO_EMU_START_US": str(self._start_us),
             "LUMBO_EMU_EPOCH_S": str(self.day.epoch0_s),
             "LUMBO_EMU_DATA": str(self.data_dir),

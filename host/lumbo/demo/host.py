@@ -76,6 +76,7 @@ class DemoHost:
         self.say = say
         self.on_status_extra = on_status
         self.on_progress = on_progress
+        self.on_event_extra: Callable[[Event], Any] | None = None  # told of each live event as it arrives
         self.link = ble.emulated(transport=transport, keystore_path=keystore)
         self.manager = PromptManager(store, notifier, config, clock=device_time.now, say=say)
         self.runner: Runner | None = None
@@ -115,6 +116,8 @@ class DemoHost:
     def _on_event(self, event: Event) -> None:
         self.live_events += 1
         self.device_time.seen(event.t_s)
+        if self.on_event_extra is not None:
+            self.on_event_extra(event)
 
     async def _on_prompt(self, event: Event) -> None:
         if any(seq == event.seq for seq, *_ in self.shown):

@@ -46,6 +46,7 @@ class Options:
     heapsize: str | None = None
     scenario: str | None = None  # a day in the virtual wearer's scenario format, instead of a random one
     first_window_s: int | None = None  # the device's pairing window at its first start (default 300 s)
+    speed_changes: tuple[tuple[int, int], ...] = ()  # (device second, speed) from which the pace changes
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,7 +94,8 @@ class Demo:
         self.say(f"{self.day.name}: {self.day.duration_s / 3600:.1f} h, IMU {self.day.chip}, at {o.speed:g}x")
         self.device_time = DeviceTime(o.speed, self.day.epoch0_s)
         self.device = DemoDevice(self.day, self.state_dir, o.speed, firmware_dir=o.firmware_dir, radio=o.radio,
-                                 first_window_s=o.first_window_s, **({"heapsize": o.heapsize} if o.heapsize else {}))
+                                 first_window_s=o.first_window_s, speed_changes=o.speed_changes,
+                                 **({"heapsize": o.heapsize} if o.heapsize else {}))
         self.say("starting the emulated radio and the firmware ...")
         await self.device.start()
         self.started_wall = time.monotonic()

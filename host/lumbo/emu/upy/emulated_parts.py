@@ -9,7 +9,8 @@ Settings come from the environment (lumbo.demo sets them):
 
     LUMBO_EMU_FRAMES        the frames file the IMU replays (required; lumbo.emu.imu_frames writes one)
     LUMBO_EMU_IMU           the chip (default LSM6DSOX; any name in chips.FAMILIES)
-    LUMBO_EMU_SPEED         device seconds per real second (default 1; 0 = as fast as the computer can)
+    LUMBO_EMU_SPEED         device seconds per real second (default 1; 0 = as fast as the computer can);
+                            "200,1@300" runs at 200 until device second 300, then at 1
     LUMBO_EMU_START_US      device time now, microseconds into the frames (default 0; a restart carries on)
     LUMBO_EMU_EPOCH_S       Unix time at device time 0: the board's RTC was set (default: not set)
     LUMBO_EMU_DATA          the wearer's folder (default "data", beside the working directory)
@@ -68,6 +69,20 @@ def _int(name, default):
         raise ValueError("%s=%r is not a whole number" % (name, value)) from None
 
 
+def _speeds(text):
+    """"200,1@300" -> (200, [(300000000, 1)])."""
+    try:
+        parts_ = text.split(",")
+        first = int(parts_[0])
+        changes = []
+        for part in parts_[1:]:
+            speed, at_s = part.split("@")
+            changes.append((int(at_s) * 1000000, int(speed)))
+    except ValueError:
+        raise ValueError("LUMBO_EMU_SPEED=%r: write SPEED or SPEED,SPEED@SECOND,..." % text) from None
+    return first, changes
+
+
 def parts():
     frames = _env("LUMBO_EMU_FRAMES")
     if frames is None:
@@ -76,7 +91,8 @@ def parts():
     name = _env("LUMBO_EMU_BOARD", board.DEFAULT_BOARD)
     pins = board.board(name)
     start_us = _int("LUMBO_EMU_START_US", 0)
-    clock = PacedClock(_int("LUMBO_EMU_SPEED", 1), start_us, _int("LUMBO_EMU_EPOCH_S", -1))
+    speed, changes = _speeds(_env("LUMBO_EMU_SPEED", "1"))
+    clock = PacedClock(speed, start_us, _int("LUMBO_EMU_EPOCH_S", -1), changes)
     plug(_env("LUMBO_EMU_IMU", "LSM6DSOX"), _DayFrom(FrameSource.open(frames), start_us), clock,
          bus_id=pins["i2c_id"], int_pin=pins["imu_int_pin"])
     i2c = machine.I2C(pins["i2c_id"], scl=machine.Pin(pins["scl_pin"]), sda=machine.Pin(pins["sda_pin"]),

@@ -5,9 +5,9 @@ need (`now_us`), so the firmware and its emulated sensor share one time line, an
 minutes.
 
 Device time moves only when the firmware waits: in `wait_ms` (the sampler between bursts) and in
-`sleep_ms` (a driver's short delay, the emulated light sleep). Work takes no device time at all, as if the
-board's CPU were infinitely fast; the wait that follows is then shortened in real time so that device time
-keeps pace with `speed` times real time. When the computer cannot keep up (a slow or busy machine), device
+`sleep_ms` (a driver's short delay, the emulated light sleep), each time to the end of the wait. Work takes
+no device time at all, as if the board's CPU were infinitely fast; the wait that follows is then shortened in
+real time so that device time keeps pace with `speed` times real time. When the computer cannot keep up (a slow or busy machine), device
 time simply runs slower than asked: the emulated IMU's FIFO never overflows because the reader fell
 behind, and nothing else depends on the real pace. `speed` 0 runs as fast as the computer allows.
 
@@ -30,10 +30,12 @@ _MAX_DEBT_US = 200000
 
 
 class PacedClock:
-    def __init__(self, speed=1, start_us=0, epoch_at_zero_s=-1):
+    def __init__(self, speed=1, start_us=0, epoch_at_zero_s=-1, changes=()):
         """speed: device seconds per real second (0: unpaced); start_us: device time now (a restart carries
         on where the last run stopped); epoch_at_zero_s: the Unix time at device time 0 (-1: the real-time
-        clock is not set)."""
+        clock is not set); changes: (device us, speed) pairs, in order, from which the pace changes (a
+        benchmark runs the day fast up to the moment it measures, then in real time). Each change prints
+        `pacedclock speed S from us T` when it takes effect."""
         if speed < 0:
             raise ValueError("speed is device seconds per real second, 0 or more, not %r" % (speed,))
         if start_us < 0:
@@ -45,6 +47,7 @@ class PacedClock:
         self._real_us = 0  # real microseconds since the clock was made, accumulated from the ticks
         self._anchor_dev_us = start_us
         self._anchor_real_us = 0
+        self._changes = list(changes)
         self.forgiven_us = 0  # real time the clock gave up catching up (the computer was too slow)
         self.paced_us = 0  # real time spent waiting to keep pace
 
@@ -75,15 +78,20 @@ class PacedClock:
         self._last_real = now
         return self._real_us
 
-    def _pace_us(self):
-        """Real microseconds to wait so that device time now is not ahead of speed x real time."""
+    def _pace_us(self, target_us):
+        """Real microseconds to wait until device time target_us is due at speed x real time."""
+        if self._changes and target_us >= self._changes[0][0]:
+            self._anchor_dev_us = self._now_us
+            self._anchor_real_us = self._real()
+            self.speed = self._changes.pop(0)[1]
+            print("pacedclock speed %d from us %d" % (self.speed, self._now_us))
         if self.speed == 0:
             return 0
         real = self._real()
-        due = self._anchor_real_us + (self._now_us - self._anchor_dev_us) // self.speed
+        due = self._anchor_real_us + (target_us - self._anchor_dev_us) // self.speed
         if real - due > _MAX_DEBT_US:
             self.forgiven_us += real - due
-            self._anchor_dev_us = self._now_us
+            self._anchor_dev_us = target_us
             self._anchor_real_us = real
             return 0
         return due - real if due > real else 0
@@ -94,21 +102,29 @@ class PacedClock:
         self._now_us += us
 
     def sleep_us(self, us):
-        self.advance_us(us)
-        wait = self._pace_us()
+        if us < 0:
+            raise ValueError("time does not run backwards (asked to sleep %d us)" % us)
+        target = self._now_us + us
+        wait = self._pace_us(target)
         if wait:
             self.paced_us += wait
             time.sleep_us(wait)
+        self._now_us = target
 
     def sleep_ms(self, ms):
         self.sleep_us(ms * 1000)
 
     async def wait_ms(self, ms):
-        self.advance_us(ms * 1000)
-        wait = self._pace_us()
+        """Let the other tasks run for ms of device time. They see the time the wait began (their work
+        takes no device time); the clock reaches its end when the wait is over."""
+        if ms < 0:
+            raise ValueError("time does not run backwards (asked to wait %d ms)" % ms)
+        target = self._now_us + ms * 1000
+        wait = self._pace_us(target)
         self.paced_us += wait
         sleep_ms = getattr(asyncio, "sleep_ms", None)
         if sleep_ms is not None:
             await sleep_ms(wait // 1000)
         else:
             await asyncio.sleep(wait / 1000000)
+        self._now_us = target
