@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
         parallel = [] if any(a.startswith("-n") or a == "no:xdist" for a in rest) else ["-n", "auto"]
         args = [str(python), "-m", "pytest", *parallel, *rest]
     elif command == "demo":
-        args = [str(python), "-m", "lumbo", "--help", *rest]
+        args = [str(python), "-m", "lumbo", "demo", *rest]
     elif command == "lumbo":
         args = [str(python), "-m", "lumbo", *rest]
     else:

@@ -1,9 +1,9 @@
 """The processing chain: bursts in, seconds counted; seconds without samples keep the bout timer and the
 minute summaries going; the per-burst path allocates nothing."""
 
-from devtest import ON_MICROPYTHON, heap_bytes_per_call
 from procrig import Feed, Sink, processor
 
+from devtest import ON_MICROPYTHON, heap_bytes_per_call
 from lumbo_shared import vocab
 
 

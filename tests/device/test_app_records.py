@@ -1,7 +1,6 @@
 """The record queue between the posture code and the device log: order, Unix time, overflow, no heap use."""
 
 from devtest import ON_MICROPYTHON, assert_allocation_free
-
 from lumbo_fw.records import RecordQueue
 from lumbo_shared import vocab
 

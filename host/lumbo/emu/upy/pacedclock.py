@@ -7,9 +7,10 @@ minutes.
 Device time moves only when the firmware waits: in `wait_ms` (the sampler between bursts) and in
 `sleep_ms` (a driver's short delay, the emulated light sleep), each time to the end of the wait. Work takes
 no device time at all, as if the board's CPU were infinitely fast; the wait that follows is then shortened in
-real time so that device time keeps pace with `speed` times real time. When the computer cannot keep up (a slow or busy machine), device
-time simply runs slower than asked: the emulated IMU's FIFO never overflows because the reader fell
-behind, and nothing else depends on the real pace. `speed` 0 runs as fast as the computer allows.
+real time so that device time keeps pace with `speed` times real time. When the computer cannot keep up
+(a slow or busy machine), device time simply runs slower than asked: the emulated IMU's FIFO never
+overflows because the reader fell behind, and nothing else depends on the real pace. `speed` 0 runs as
+fast as the computer allows.
 
 The radio is real: the bluetooth bridge and the host app run in real time, so the firmware times the
 radio's own deadlines on the interpreter's clock, not on this one.
