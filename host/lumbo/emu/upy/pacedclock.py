@@ -81,7 +81,7 @@ class PacedClock:
 
     def _pace_us(self, target_us):
         """Real microseconds to wait until device time target_us is due at speed x real time."""
-        if self._changes and target_us >= self._changes[0][0]:
+        if self._changes and self._now_us >= self._changes[0][0]:
             self._anchor_dev_us = self._now_us
             self._anchor_real_us = self._real()
             self.speed = self._changes.pop(0)[1]
