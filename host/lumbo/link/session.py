@@ -326,6 +326,7 @@ class Session:
                      "apart from the ones stored before")
         elif change == LOG_LEARNED:
             self.say(f"the device's log has id {log_id:08x}")
+        self.store.anchor(self.address, end.oldest_seq)
         self.log_id = log_id
         self.oldest_seq = end.oldest_seq
         self._log_known.set()
