@@ -92,7 +92,7 @@ class Actions:
 
     def settings_changed(self, values):
         print(f"action settings sit_limit_s={values['sit_limit_s']}")
-        print("settings " + " ".join("%s=%d" % (name, values[name]) for name in sorted(values)))
+        print("settings " + " ".join(f"{name}={values[name]}" for name in sorted(values)))
         self.log.event(int(time.time()), vocab.EVENT_SETTINGS_CHANGED, 0, 0)
 
 
