@@ -43,6 +43,7 @@ def minute_fields(t_s: int, sitting_s: int = 60, tilt_cdeg: int = 1500) -> tuple
 def fill_log(state: Path, records: list[tuple], **log_args) -> DevLog:
     """Append records to the device's log before it starts: ("minute", fields) or ("event", t_s, kind, a, b).
     Returns the log (its next_seq, oldest_seq and log_id are the device's)."""
+    state.mkdir(parents=True, exist_ok=True)
     log = DevLog(str(state / "log"), **log_args)
     for record in records:
         if record[0] == "minute":
@@ -54,7 +55,7 @@ def fill_log(state: Path, records: list[tuple], **log_args) -> DevLog:
 
 def damage(state: Path, log: DevLog, seq: int) -> None:
     """Flip a byte in record seq's slot on 'flash', so its CRC fails."""
-    segments = sorted(name for name in os.listdir(state / "log") if name.startswith("s"))
+    segments = sorted(name for name in os.listdir(state / "log") if name.startswith("s") and len(name) == 9)
     first = max(int(name[1:], 16) for name in segments if int(name[1:], 16) <= seq)
     path = state / "log" / f"s{first:08x}"
     data = bytearray(path.read_bytes())

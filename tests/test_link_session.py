@@ -212,3 +212,28 @@ def test_mtu_too_small_says_so_and_live_events_still_arrive(tmp_path):
     message, store = run(scenario())
     assert message is not None and "MTU 23" in message and "needs 30" in message
     assert [e.seq for e in store.events(0, 2**40)] == [5]
+
+
+def test_a_fresh_prompt_that_arrives_by_sync_is_delivered_once(tmp_path):
+    # A device that keeps its radio off between syncs logs the prompt, then wakes the radio: the host
+    # may connect only after the event was logged, so it comes in the history, not live.
+    records = day_records(0, T0, 6)
+    records[6] = ("event", {"seq": 6, "t_s": T0 + 10_000 - 900, "kind": vocab.EVENT_PROMPT, "a": 1800, "b": 1})
+    records[7] = ("event", {"seq": 7, "t_s": T0 + 10_000 - 20, "kind": vocab.EVENT_PROMPT, "a": 2400, "b": 2})
+    device = GattDevice(records)
+    prompts = []
+
+    async def scenario():
+        s, store, _ = make(tmp_path, device, on_prompt=prompts.append)
+        await s.start()
+        await s.sync()
+        # Seen live as well (it was notified as it was logged): not shown twice.
+        device.live_event(7, T0 + 10_000 - 20, vocab.EVENT_PROMPT, 2400, 2)
+        await asyncio.sleep(0)
+        await s.drain()
+        await s.sync()
+        return store
+
+    run(scenario())
+    # Only the newest, and only because it is fresh; the one from 15 minutes ago is history.
+    assert [p.seq for p in prompts] == [7]

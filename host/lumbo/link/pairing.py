@@ -117,12 +117,17 @@ async def pair(store: Store, link: Any = None, *, address: str | None = None, sc
         raise PairError(f"{len(new)} lumbo devices are advertising: choose one with --address ({listing})")
     target = (new or candidates)[0]
     say(f"pairing with {target.name or 'lumbo'} at {target.address}…")
-    client = BleakClient(target.device, pair=True, **client_kwargs(link))
+    client = BleakClient(target.device, **client_kwargs(link))
     try:
         await client.connect()
     except (BleakError, TimeoutError) as exc:
         raise PairError(f"could not connect to the device to pair ({exc}); bring it closer and try again") from None
     try:
+        try:
+            await client.pair()
+        except BleakError as exc:
+            if client.is_connected:
+                raise PairError(f"pairing failed ({exc}); try again") from None
         try:
             await _read_status_or_fail(client)
         except PairError:

@@ -69,6 +69,8 @@ async def find(address: str, timeout_s: float = SCAN_S, link: Any = None) -> Any
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
@@ -171,6 +173,21 @@ class Runner:
         client = BleakClient(device, disconnected_callback=lambda _c: dropped.set(), **client_kwargs(self.link))
         self._state("connecting")
         await client.connect()
+        try:
+            await self._set_up(client, dropped)
+        except Exception as exc:
+            if dropped.is_set() and not self._stop.is_set():
+                # Whatever failed, it failed because the link went: say that, and back off as for a drop.
+                raise LinkError("the device disconnected") from exc
+            raise
+        finally:
+            self.session = None
+            if client.is_connected:
+                with contextlib.suppress(Exception):
+                    await client.disconnect()
+
+    async def _set_up(self, client: Any, dropped: asyncio.Event) -> None:
+        """Start a session on the new connection and keep it until the link drops or stop()."""
         work: asyncio.Task[None] | None = None
         try:
             session = self.make_session(client)
@@ -197,10 +214,6 @@ class Runner:
                 work.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await work
-            self.session = None
-            if client.is_connected:
-                with contextlib.suppress(Exception):
-                    await client.disconnect()
 
     async def run(self) -> None:
         """Connect and stay connected until stop() or cancellation; never returns on a device or radio
@@ -220,7 +233,7 @@ class Runner:
                 delay = self.backoff.next_delay_s(kind)
                 self._state(self.backoff.why(kind))
                 if kind == backoff.DROPPED:
-                    self.say(f"{exc}; looking for it again in {delay:.1f} s")
+                    self.say(f"{exc}; looking for it again in {_duration(delay)}")
                 else:
-                    self.say(f"{self.backoff.why(kind)} ({exc}); trying again in {delay:.0f} s")
+                    self.say(f"{self.backoff.why(kind)} ({exc}); trying again in {_duration(delay)}")
                 await self._wait(delay)

@@ -97,6 +97,8 @@ class Session:
         self.decode_errors = 0
         self.acked_seq = -1
         self.oldest_seq = 0
+        self._prompts_delivered: set[int] = set()
+        self._synced_prompts: list[Event] = []
 
     # -- notifications --------------------------------------------------------------------------------
 
@@ -144,11 +146,21 @@ class Session:
         self.store.ingest(self.address, events=[event])
         if self.on_event is not None:
             self.on_event(event)
-        if event.kind == vocab.EVENT_PROMPT and self.on_prompt is not None:
-            if abs(self.clock() - event.t_s) <= PROMPT_FRESH_S:
-                result = self.on_prompt(event)
-                if asyncio.iscoroutine(result):
-                    await result
+        if event.kind == vocab.EVENT_PROMPT:
+            await self._deliver_prompt(event)
+
+    async def _deliver_prompt(self, event: Event) -> None:
+        """Hand a prompt to on_prompt once, if it is fresh: live, or synced soon after it was logged (a
+        device that keeps its radio off between syncs wakes it for a prompt, and the host may connect
+        only after the event was logged)."""
+        if self.on_prompt is None or abs(self.clock() - event.t_s) > PROMPT_FRESH_S:
+            return
+        if event.seq in self._prompts_delivered or self.store.prompt_handled(self.address, event.seq):
+            return
+        self._prompts_delivered.add(event.seq)
+        result = self.on_prompt(event)
+        if asyncio.iscoroutine(result):
+            await result
 
     async def drain(self) -> None:
         while self._tasks:
@@ -267,7 +279,10 @@ class Session:
             if item.name == "minute":
                 minutes.append(wire.minute(item))
             elif item.name == "event":
-                events.append(wire.event(item))
+                event = wire.event(item)
+                events.append(event)
+                if event.kind == vocab.EVENT_PROMPT:
+                    self._synced_prompts.append(event)
             elif item.name == "gap":
                 await self._flush(events, minutes, counts)
                 g = wire.gap(item)
@@ -365,5 +380,8 @@ class Session:
             self.say(f"asking again for {sum(b - a + 1 for a, b in gaps)} missing records from {from_seq}")
         if gaps:
             self.say(f"{len(gaps)} gaps remain after {rounds} rounds; the next sync asks for them again")
+        prompts, self._synced_prompts = self._synced_prompts, []
+        if prompts:
+            await self._deliver_prompt(max(prompts, key=lambda e: e.seq))
         return SyncResult(counts["received"], counts["new"], counts["duplicates"], counts["lost"], gaps,
                           self.acked_seq, rounds, counts["spooled"], log_id)

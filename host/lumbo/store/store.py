@@ -704,6 +704,17 @@ class Store:
 
         self._retry(write, "noting a response")
 
+    def prompt_handled(self, address: str, seq: int) -> bool:
+        """True once the host has shown (or held back) the device's prompt event seq of its current log."""
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT 1 FROM prompts p JOIN devices d ON d.current_log = p.log WHERE d.address = ? AND p.seq = ?",
+                (address, seq),
+            ).fetchone(),
+            "reading prompts",
+        )
+        return row is not None
+
     def recent_routines(self, limit: int = 5) -> list[int]:
         """Routines the host showed most recently (prompts held back do not count), newest first."""
         rows = self._retry(
