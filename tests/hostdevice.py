@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lumbo import ble, mpcompat
 from lumbo.emu import launch
+from lumbo.link import backoff
 from lumbo.paths import EMULATED_HARDWARE_DIR
 
 mpcompat.install(emulated_hardware=True)
@@ -89,3 +90,15 @@ async def wait_until(predicate, timeout_s: float = 10.0, what: str = "the condit
         await asyncio.wait_for(poll(), timeout_s)
     except TimeoutError:
         raise AssertionError(f"{what} did not happen within {timeout_s} s") from None
+
+
+# Short waits for tests: pauses of at most 0.5 s between attempts (the app's own are longer).
+FAST = {kind: backoff.Policy(min(p.first_s, 0.2), p.factor, min(p.max_s, 0.5), p.why)
+        for kind, p in backoff.POLICIES.items()}
+
+
+class Updates(list):
+    """What a HostApp's listener received."""
+
+    def texts(self, kind=None):
+        return [u.text for u in self if kind is None or u.kind == kind]

@@ -10,7 +10,9 @@ import pytest
 from bleak import BleakClient
 from hostdevice import (
     ADDRESS,
+    FAST,
     DevLog,
+    Updates,
     central,
     damage,
     emulation,
@@ -31,9 +33,6 @@ from lumbo_shared import codec, protocol, vocab
 
 pytestmark = pytest.mark.timeout(120)
 
-# Short waits for tests: scan windows of 1 s and pauses of at most 0.5 s (the app's own are longer).
-FAST = {kind: backoff.Policy(min(p.first_s, 0.2), p.factor, min(p.max_s, 0.5), p.why)
-        for kind, p in backoff.POLICIES.items()}
 
 
 def run(scenario, timeout_s=100):
@@ -41,11 +40,6 @@ def run(scenario, timeout_s=100):
         return await asyncio.wait_for(scenario, timeout_s)
 
     return asyncio.run(bounded())
-
-
-class Updates(list):
-    def texts(self, kind=None):
-        return [u.text for u in self if kind is None or u.kind == kind]
 
 
 def host_app(store, tmp_path, link, updates, **kwargs):
