@@ -95,7 +95,7 @@ def _describe(status: dict) -> str:  # type: ignore[type-arg]
     when = "now" if status["source"] == "device" else f"{_when(status['seen'])} ({age / 60:.0f} min ago)"
     parts = [status["posture"].replace("_", " ")]
     if status["posture"] == "sitting":
-        parts.append(f"for {clock_text(status['bout_s'])}")
+        parts[0] += f" for {clock_text(status['bout_s'])}"
     parts.append(f"pelvic tilt {status['tilt_deg']:+.1f}°")
     parts.append("battery " + ("unknown" if status["battery_pct"] is None else f"{status['battery_pct']}%"))
     if status["flags"] & protocol.STATUS_FLAG_PROMPT:
