@@ -252,9 +252,3 @@ async def run_host(store: Store, config: Config, address: str, **kwargs: Any) ->
     """Run the host session (see HostApp for the keyword arguments) until cancelled."""
     await HostApp(store, config, address, **kwargs).run()
 
-
-def session_errors() -> tuple[type[BaseException], ...]:
-    """What a one-off command on the device can fail with (for commands that connect once)."""
-    from bleak.exc import BleakError
-
-    return (BleakError, LinkError, TimeoutError, OSError)
