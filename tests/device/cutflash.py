@@ -110,10 +110,9 @@ class FileFlash:
         self.block_size = block_size
         self.block_count = block_count
         self.f = open(path, "w+b")
-        blank = b"\xff" * block_size
-        for _ in range(block_count):
-            self.f.write(blank)
-        self.erased = blank
+        self.erased = b"\xff" * 256  # written in pieces: a block-sized buffer is a lot of a small heap
+        for _ in range(block_count * block_size // 256):
+            self.f.write(self.erased)
 
     def readblocks(self, block, buf, offset=0):
         self.f.seek(block * self.block_size + offset)
@@ -133,7 +132,8 @@ class FileFlash:
             return self.block_size
         if op == 6:
             self.f.seek(arg * self.block_size)
-            self.f.write(self.erased)
+            for _ in range(self.block_size // 256):
+                self.f.write(self.erased)
         return 0
 
     def close(self):

@@ -241,3 +241,31 @@ def test_the_default_budget_holds_fourteen_days():
     assert kept >= minutes + 14 * 300, kept  # 300 events a day on top
     assert devlog.SEGMENT_RECORDS * devlog.SLOT_SIZE <= 4096  # one segment per 4 KB flash block
     assert devlog.MAX_SEGMENTS * 4096 <= 720 * 1024
+
+
+def mpytest_a_full_segment_takes_one_4k_block_of_littlefs():
+    # The flash budget rests on this: littlefs with the ESP32's 4096-byte blocks stores a segment of
+    # SEGMENT_RECORDS slots (4088 bytes) in one block.
+    import os
+
+    import vfs
+    from cutflash import FileFlash
+
+    path = "/tmp/lumbo-lfs-%d.img" % os.urandom(1)[0]
+    dev = FileFlash(path, 4096, 16)
+    try:
+        vfs.VfsLfs2.mkfs(dev)
+        vfs.mount(vfs.VfsLfs2(dev), "/big")
+        try:
+            log = DevLog("/big/log")
+            stat = os.statvfs("/big")
+            free_before = stat[3]
+            for segment in range(3):
+                for i in range(devlog.SEGMENT_RECORDS):
+                    log.event(i, vocab.EVENT_WORN, i, 0)
+                assert free_before - os.statvfs("/big")[3] == segment + 1, "segment %d" % segment
+        finally:
+            vfs.umount("/big")
+    finally:
+        dev.close()
+        os.remove(path)
