@@ -71,8 +71,13 @@ def add_scan_option(parser: argparse.ArgumentParser, default_s: float = 10.0) ->
 def open_link(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The Bluetooth the commands use: the emulated radio named by $LUMBO_BLE_RADIO (its bonds kept beside
     the log), else this computer's own."""
+    import logging
+
     from lumbo import ble
 
+    # bumble (the emulated radio's stack) warns of harmless things, such as a notification that arrives
+    # before its subscription; the commands say what matters themselves.
+    logging.getLogger("bumble").setLevel(logging.ERROR)
     db = appdirs.db_path(getattr(args, "db", None))
     return ble.from_environment(keystore_path=db.with_name(db.name + ".ble-keys.json"))
 
