@@ -28,7 +28,7 @@ def test_times_follow_the_device_clock_across_the_wrap_and_split_bursts():
     start = (1 << 30) - 30_000  # the wrap falls inside the second burst
     counter = 0
     k = 0
-    for burst in range(4):
+    for _ in range(4):
         t_end = (start + (k + 4) * 20_000) % (1 << 30)
         # Each burst of 5 samples arrives in two notifications with the same end time.
         rec.feed(raw_item(counter, t_end, [sample(k + i) for i in range(3)]))

@@ -22,7 +22,7 @@ from lumbo import routines
 from lumbo.config import Config, ConfigError
 from lumbo.link import wire
 from lumbo.link.runner import SCAN_S, Runner
-from lumbo.link.session import DeviceRefused, LinkError, MtuTooSmall, Session
+from lumbo.link.session import DeviceRefused, MtuTooSmall, Session
 from lumbo.prompts import notify
 from lumbo.prompts.manager import PromptManager, Shown
 from lumbo.shared import vocab
