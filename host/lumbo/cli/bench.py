@@ -29,6 +29,12 @@ def register(subparsers) -> None:
     sync.add_argument("--events-per-day", type=int, default=300, help="events a day besides the minutes")
     sync.add_argument("--json", action="store_true", help="print one JSON object")
     sync.set_defaults(func=_sync)
+    session = benches.add_parser("session", help="the host app's sync of a device's history into its log, over "
+                                                 "the emulated radio, beside the bare transfer")
+    session.add_argument("--days", type=int, default=14, help="days of history on the device (default 14)")
+    session.add_argument("--events-per-day", type=int, default=300, help="events a day besides the minutes")
+    session.add_argument("--json", action="store_true", help="print one JSON object")
+    session.set_defaults(func=_session)
     radio = benches.add_parser("radio", help="connect, read, echo and notification rates over the emulated radio, "
                                              "beside a plain bumble peripheral")
     radio.add_argument("--reads", type=int, default=200, help="reads and echoes to time (median; default 200)")
@@ -71,6 +77,19 @@ def _sync(args) -> int:
         raise CommandError("--days must be at least 1 and --events-per-day at least 0")
     figures = sync.run(args.days, args.events_per_day)
     print(json.dumps(figures, sort_keys=True) if args.json else sync.describe(figures))
+    return 0
+
+
+def _session(args) -> int:
+    import logging
+
+    from lumbo.bench import session
+
+    if args.days < 1 or args.events_per_day < 0:
+        raise CommandError("--days must be at least 1 and --events-per-day at least 0")
+    logging.getLogger("bumble").setLevel(logging.ERROR)
+    figures = session.run(args.days, args.events_per_day)
+    print(json.dumps(figures, sort_keys=True) if args.json else session.describe(figures))
     return 0
 
 
