@@ -104,7 +104,7 @@ class TiltSettings:
     """Time constants and thresholds of the tilt filter. Defaults suit a body-worn sensor at 25-1000 Hz."""
 
     def __init__(self):
-        self.accel_tau_s = 1.5  # accelerometer low-pass in the gyro-held frame, in motion
+        self.accel_tau_s = 2.12  # accelerometer low-pass in the gyro-held frame, in motion (corner sqrt(2)/3 rad/s)
         self.accel_tau_rest_s = 0.5  # ... while the sensor rests (no linear acceleration to reject)
         self.rest_filter_tau_s = 0.5  # low-pass that rest detection compares samples with
         self.rest_gyro_dps = 4.0  # still: every gyro axis within this of its low-pass
