@@ -9,7 +9,7 @@ from lumbo import __version__
 
 # Each module here has `register(subparsers)`, which adds its command and sets `func(args) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "status", "config", "report", "export", "sim", "bench", "flash", "device", "power_budget",
+    "status", "config", "report", "export", "sim", "eval", "bench", "flash", "device", "power_budget",
 )
 
 
