@@ -32,6 +32,9 @@ from lumbo_shared import vocab
 _ACTIVE_ROT_DDPS = const(250)
 # ... or |a| differs from its recent level by more than this (mg).
 _ACTIVE_MG = const(40)
+# A movement that starts this soon after one that decided nothing continues it (1.5 s): a slow sit-down
+# can pause mid-way long enough to look like two.
+_MERGE_BINS = const(15)
 # The recent level of |a| follows each bin by 1/2**_BASE_SHIFT (a time constant of about 0.8 s).
 _BASE_SHIFT = const(3)
 # Still bins that end an episode (0.6 s): a shorter pause is part of the same movement.
@@ -57,13 +60,13 @@ _LIE_CDEG = const(6000)
 _UNLIE_CDEG = const(4500)
 # Walking: over the last _WALK_BINS bins, |a| varies by more than _WALK_SD_MG (rms) and repeats itself at
 # a step period of 0.3-0.8 s (autocorrelation above _WALK_AC_PCT percent), while gravity keeps within
-# _WALK_STEADY_CDEG of the previous second's and the body is within _WALK_INCL_CDEG of upright.
+# 15 degrees of the previous second's and the body is within _WALK_INCL_CDEG of upright.
 _WALK_BINS = const(20)
 _WALK_SD_MG = const(80)
 _WALK_AC_PCT = const(30)
 _WALK_LAG_MIN = const(3)
 _WALK_LAG_MAX = const(8)
-_WALK_STEADY_CDEG = const(1500)
+_COS_WALK_STEADY_Q14 = const(15826)  # cos(15 degrees) x 16384
 _WALK_INCL_CDEG = const(4000)
 # Seconds of walking evidence before the state is walking (from standing; one more from sitting or lying).
 _WALK_SECONDS = const(2)
@@ -162,6 +165,9 @@ class PostureClassifier:
         self._pending_pre_incl = -1
         self._pending_post_incl = -1
         self._pending_long = False
+        self._pending_end = 0
+        # The end bin of the last movement if it decided nothing (it may go on), else -1.
+        self._undecided_end = -1
         # The evidence of the last movement weighed (hundredths; + for sitting down), for diagnostics.
         self.last_score = 0
         self._pending_from = _UNKNOWN
@@ -255,6 +261,8 @@ class PostureClassifier:
             if decided >= 0:
                 new = decided
                 since = self._pending_t_s - 1
+            elif not self._pending_long:
+                self._undecided_end = self._pending_end
             self._pending = False
         elif self._pending and (t_s - self._pending_t_s > _PENDING_HOLD_S or self._in_episode):
             # Walking went on, or the wearer moved again before settling: it was a pause, not a sit.
@@ -400,8 +408,19 @@ class PostureClassifier:
         active = f.rot_ddps[i] > _ACTIVE_ROT_DDPS or dev > _ACTIVE_MG or dev < 0 - _ACTIVE_MG
         self._base_x16 += ((m << 4) - self._base_x16) >> _BASE_SHIFT
         if active:
-            if not self._in_episode:
+            last_end = self._undecided_end
+            if self._pending and not self._pending_long:
+                last_end = self._pending_end
+            if not self._in_episode and last_end >= 0 and b - last_end <= _MERGE_BINS \
+                    and b - self._episode_start < _MAX_EPISODE_BINS:
+                # Resume the last movement (it decided nothing, or has not yet): same start, same still
+                # posture before it, same state before it.
                 self._in_episode = True
+                self._pending = False
+                self._undecided_end = -1
+            elif not self._in_episode:
+                self._in_episode = True
+                self._undecided_end = -1
                 self._episode_start = b
                 self._episode_from = self.state
                 self._pre_mag = isqrt(
@@ -490,6 +509,7 @@ class PostureClassifier:
         self._pending_order = hi_j - lo_j
         self._pending_long = long_episode
         self._pending_from = self._episode_from
+        self._pending_end = end
         self._pending_post_incl = self.incl_of(post)
         self._pending_pre_incl = self.incl_of(self._pre_g)
 
@@ -649,6 +669,3 @@ def _atan_ratio(a, b):
     lo = _ATAN_CDEG[k]
     return lo + (((_ATAN_CDEG[k + 1] - lo) * frac) >> 5)
 
-
-# cos(15 degrees) x 16384.
-_COS_WALK_STEADY_Q14 = const(15826)
