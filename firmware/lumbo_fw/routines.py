@@ -35,7 +35,7 @@ _SIDE_CDEG = const(300)
 _BASE_CDEG = const(300)
 _BASE_SHIFT = const(4)
 _SET_GAP_S = const(10)
-_MIN_REPS = const(2)
+_MIN_REPS = const(3)
 # Hip flexor stretch: a low stretch after a stand-up, held still for _HOLD_MIN_S or more at a time, the
 # whole of it at most _LOW_MAX_S, with the pelvis near upright (sitting tips it back further for most).
 _HOLD_MIN_S = const(15)
@@ -89,9 +89,10 @@ class RoutineRecognizer:
             self._next_bin = end - BINS_PER_SECOND
         if state != _STANDING:
             self._next_bin = end
-            if found == vocab.ROUTINE_NONE:
+            if found == vocab.ROUTINE_NONE and state != _WALKING:
                 found = self._finish_set()
             else:
+                # Setting off walking: the steps' first jolts are not repetitions.
                 self._reset_set()
             self._prev_state = state
             return found
