@@ -25,8 +25,8 @@ from lumbo_fw.posture import TILT_UNKNOWN, angle_cdeg
 from lumbo_shared import vocab
 
 # An excursion starts beyond _OUT_CDEG from the baseline and ends back within _IN_CDEG (hysteresis).
-_OUT_CDEG = const(600)
-_IN_CDEG = const(300)
+_OUT_CDEG = const(450)
+_IN_CDEG = const(200)
 # Beyond this it is a bend, a squat or lying down, not a routine: the set is abandoned.
 _TOO_FAR_CDEG = const(3500)
 # The sagittal tilt that tells forwards from backwards during an excursion.
@@ -176,7 +176,8 @@ class RoutineRecognizer:
         n = self._excursions
         back = self._back
         forward = self._forward
-        if self._holds >= _MIN_HOLDS and n <= 1 and not self._abandoned:
+        if self._holds >= _MIN_HOLDS and n <= 2 and not self._abandoned:
+            # Long holds, and at most the lean of kneeling down and of getting up besides.
             found = vocab.ROUTINE_HIP_FLEXOR_STRETCH
             self.reps = self._holds
         elif n >= _MIN_REPS and not self._abandoned:
