@@ -18,10 +18,9 @@ then is the bias, followed slowly. A real MEMS gyro drifts by 0.5-5 dps; left in
 """
 
 from array import array
+from time import ticks_diff
 
 from micropython import const
-
-from time import ticks_diff
 
 BIN_US = const(100000)
 BINS_PER_SECOND = const(10)

@@ -590,7 +590,8 @@ class PostureClassifier:
         for lag in range(_WALK_LAG_MIN, _WALK_LAG_MAX + 1):
             c = 0
             for b in range(first, end - lag):
-                c += _clamp((mag[b & RING_MASK] - mean) >> 3, 250) * _clamp((mag[(b + lag) & RING_MASK] - mean) >> 3, 250)
+                c += _clamp((mag[b & RING_MASK] - mean) >> 3, 250) \
+                    * _clamp((mag[(b + lag) & RING_MASK] - mean) >> 3, 250)
             # c / (n - lag) > AC * var / n
             if c * _WALK_BINS * 100 > _WALK_AC_PCT * var * (_WALK_BINS - lag):
                 return True

@@ -1,10 +1,11 @@
 from array import array
 
+from wearer_signal import Wearer, feed
+
 from devtest import assert_allocation_free, heap_bytes_per_call, raises
 from lumbo_fw.features import BINS_PER_SECOND, MotionFeatures, isqrt, normalize_q14
 from lumbo_fw.posture import PostureClassifier, angle_cdeg, atan2_cdeg
 from lumbo_shared import vocab
-from wearer_signal import Wearer, feed
 
 
 class Log:

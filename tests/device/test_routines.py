@@ -1,12 +1,13 @@
 import math
 from array import array
 
+from wearer_signal import Wearer, feed
+
 from devtest import heap_bytes_per_call
 from lumbo_fw.features import MotionFeatures
 from lumbo_fw.posture import PostureClassifier
 from lumbo_fw.routines import RoutineRecognizer
 from lumbo_shared import vocab
-from wearer_signal import Wearer, feed
 
 
 class Log:
@@ -32,7 +33,7 @@ def recognise(wearer, calibrate_at_s=2):
             seconds[0] += 1
             g = features.gravity_q14(gravity)
             # The generated sensor has "up" = (cos theta, 0, sin theta): the mounting would report theta.
-            sagittal = int(round(math.degrees(math.atan2(g[2], g[0])) * 100))
+            sagittal = round(math.degrees(math.atan2(g[2], g[0])) * 100)
             state = classifier.second(t + 1, g, sagittal)
             routine = routines.second(t + 1, state, sagittal, classifier.moving)
             if routine != vocab.ROUTINE_NONE:
@@ -59,6 +60,13 @@ def test_back_extensions_are_counted():
     found = recognise(w)
     assert found and found[-1][1] == vocab.ROUTINE_EXTENSION, found
     assert abs(found[-1][2] - 8) <= 1, found
+
+
+def test_a_set_followed_at_once_by_walking_away_still_counts():
+    w = extension(Wearer().hold(10.0, 0.0), 7).walk(15.0).hold(5.0, 0.0)
+    found = recognise(w)
+    assert [f[1] for f in found] == [vocab.ROUTINE_EXTENSION], found
+    assert abs(found[0][2] - 7) <= 1, found
 
 
 def test_pelvic_tilts_are_told_from_extensions_and_counted():

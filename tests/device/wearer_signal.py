@@ -141,7 +141,7 @@ def feed(wearer, on_burst, burst_samples=10):
 
 
 def _count(x):
-    v = int(round(x))
+    v = round(x)
     if v > 32767:
         return 32767
     if v < -32768:

@@ -62,14 +62,14 @@ def encode(rec: recording.Recording, use_calibration: bool) -> bytes:
         cal_start = int(np.ceil(span[0] - rec.t_s[0]))
         cal_len = max(1, int(np.floor(span[1] - rec.t_s[0])) - cal_start)
     out = io.BytesIO()
-    rate_mhz = int(round(rec.rate_hz * 1000)) if len(rec) > 1 else 50000
+    rate_mhz = round(rec.rate_hz * 1000) if len(rec) > 1 else 50000
     out.write(struct.pack("<4sIIIii", b"LPI1", rate_mhz, ACCEL_LSB_PER_G, GYRO_LSB_PER_CDPS, cal_start, cal_len))
     if len(rec) == 0:
         return out.getvalue()
     # Bursts end every BURST_S of recording time, as a FIFO watermark interrupt would.
-    cuts = np.searchsorted(t_us, np.arange(BURST_S * 1e6, t_us[-1] + BURST_S * 1e6, BURST_S * 1e6), side="right")
+    cuts = np.searchsorted(t_us, np.arange(BURST_S * 1e6, t_us[-1] + BURST_S * 1e6, BURST_S * 1e6), side="left")
     start = 0
-    for end in list(cuts) + [len(t_us)]:
+    for end in [*cuts.tolist(), len(t_us)]:
         end = min(int(end), len(t_us))
         while end - start > 0:
             stop = min(end, start + 500)
@@ -199,7 +199,8 @@ def score(rec: recording.Recording, run: Run) -> dict:
     in_labelled = np.zeros(run.seconds, dtype=bool)
     for lab in rec.labels:
         lo = max(0, int(np.floor(lab.start_s - rec.t_s[0])))
-        hi = min(run.seconds, int(np.ceil(lab.end_s - rec.t_s[0] + (MATCH_AFTER_S if lab.label == "transition" else 0))))
+        after = MATCH_AFTER_S if lab.label == "transition" else 0.0
+        hi = min(run.seconds, int(np.ceil(lab.end_s - rec.t_s[0] + after)))
         in_labelled[lo:hi] = True
     used: set[int] = set()
     latencies = []
@@ -235,7 +236,9 @@ def score_truth(truth: dict, run: Run) -> dict:
     for t in said:
         best = None
         for k, tt in enumerate(true_times):
-            if k not in used and abs(t - tt) <= PROMPT_TOLERANCE_S and (best is None or abs(t - tt) < abs(t - true_times[best])):
+            if k in used or abs(t - tt) > PROMPT_TOLERANCE_S:
+                continue
+            if best is None or abs(t - tt) < abs(t - true_times[best]):
                 best = k
         if best is not None:
             used.add(best)
@@ -246,7 +249,7 @@ def score_truth(truth: dict, run: Run) -> dict:
     claimed: set[int] = set()
     for r in truth.get("routines", []):
         found = None
-        for k, (t, routine, reps) in enumerate(taken):
+        for k, (t, _, _) in enumerate(taken):
             if k not in claimed and r["start_s"] - 5 <= t <= r["end_s"] + ROUTINE_AFTER_S:
                 found = k
                 break

@@ -43,12 +43,12 @@ class _Printer:
         self.out = out
 
     def event(self, t_s, kind, a, b):
-        self.out.write("E\t%d\t%d\t%d\t%d\n" % (t_s, kind, a, b))
+        self.out.write(f"E\t{t_s}\t{kind}\t{a}\t{b}\n")
 
     def minute(self, t_s, seconds_per_state, tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions):
         s = seconds_per_state
-        self.out.write("M\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n" % (
-            t_s, s[0], s[1], s[2], s[3], s[4], s[5], tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions))
+        self.out.write(f"M\t{t_s}\t{s[0]}\t{s[1]}\t{s[2]}\t{s[3]}\t{s[4]}\t{s[5]}\t"
+                       f"{tilt_mean_cdeg}\t{tilt_min_cdeg}\t{tilt_max_cdeg}\t{transitions}\n")
 
 
 def run(stream, out):
@@ -57,7 +57,7 @@ def run(stream, out):
         raise ValueError("input ends inside its header")
     magic, rate_mhz, accel_lsb, gyro_lsb_cdps, cal_start_s, cal_len_s = struct.unpack(_HEADER, head)
     if magic != b"LPI1":
-        raise ValueError("input is not a lumbo posture run (magic %r)" % (magic,))
+        raise ValueError(f"input is not a lumbo posture run (magic {magic!r})")
     rate_hz = (rate_mhz + 500) // 1000
     burst = Burst(_MAX_BURST)
     burst.set_scale(accel_lsb, gyro_lsb_cdps / 100)
@@ -84,7 +84,7 @@ def run(stream, out):
             raise ValueError("input ends inside a burst header")
         t_end_us, count, _ = struct.unpack(_BURST_HEADER, bh)
         if count > _MAX_BURST:
-            raise ValueError("a burst of %d samples is more than %d" % (count, _MAX_BURST))
+            raise ValueError(f"a burst of {count} samples is more than {_MAX_BURST}")
         want = 12 * count
         got = stream.readinto(view[: 6 * count])
         if got != want:
@@ -107,11 +107,11 @@ def run(stream, out):
             bouts.second(seconds, new, classifier.since_s, routine, routines.reps)
             summary.second(seconds, new, tilt_cdeg[0])
             if new != state:
-                out.write("C\t%d\t%d\n" % (seconds - 1, new))
+                out.write(f"C\t{seconds - 1}\t{new}\n")
                 state = new
-            out.write("T\t%d\t%d\n" % (seconds - 1, classifier.incl_cdeg))
+            out.write(f"T\t{seconds - 1}\t{classifier.incl_cdeg}\n")
     summary.flush()
-    out.write("END\t%d\n" % seconds)
+    out.write(f"END\t{seconds}\n")
 
 
 def main(argv):
