@@ -1,4 +1,4 @@
-"""Quaternion helpers checked against rotation matrices written out by hand."""
+"""Quaternion functions checked against rotation matrices written out by hand."""
 
 import numpy as np
 from hypothesis import given, settings

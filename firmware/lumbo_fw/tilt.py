@@ -35,18 +35,20 @@ _B = const(6)  # 6..8 gyro bias, Q18 counts
 _GL = const(9)  # 9..11 gyro low-pass for rest detection, Q12 counts
 _AL = const(12)  # 12..14 accel low-pass for rest detection, Q24 g
 _AN = const(15)  # 15..17 accel low-pass when the current still spell began, Q24 g
-_REM = const(18)  # 18..20 rotation below the Q15 rad step, carried to the next sample, Q26 rad
+_REM = const(18)  # 18..20 rotation below the Q15 rad step, carried to the next sample, Q25 rad
 _P = const(21)  # variance of the bias estimate, 2**-24 dps**2
 _P_US = const(22)  # time since the variance last grew, us
 _REST_US = const(23)  # length of the current still spell, us (capped)
 _INIT = const(24)  # 1 once the first sample has set the state
-_STATE_WORDS = const(25)
+_RECOVER_US = const(25)  # time left trusting the accelerometer more after the gyro lost track, us
+_OFS = const(26)  # 26..28 accelerometer offset, learned at rest from the magnitude of gravity, Q24 g
+_STATE_WORDS = const(29)
 _OFF = const(0x20000000)
 
 # ---- coefficient words (non-negative, plain) ----
 # Coefficients below one are a mantissa in [2**14, 2**15) and a shift in [15, 31].
 _C_ACC = const(0)  # accel counts -> Q24 g: multiplier
-_C_GM = const(1)  # gyro Q12 counts -> Q26 rad per sample
+_C_GM = const(1)  # gyro Q12 counts -> Q25 rad per sample
 _C_GS = const(2)
 _C_WM = const(3)  # corner frequency x period, in motion
 _C_WS = const(4)
@@ -70,9 +72,20 @@ _C_PERIOD_US = const(21)  # sample period, us
 _C_R = const(22)  # bias variance of one motion observation, 2**-24 dps**2
 _C_P_GROW_US = const(23)  # the variance grows by one unit every this many us
 _C_P_MAX = const(24)
-_CO_WORDS = const(25)
+_C_CROSS_MAX = const(25)  # motion learning ignores pulls larger than a bias_max bias would cause, Q23
+_C_RECOVER_US = const(26)  # trust the accelerometer more this long after the gyro clipped, us
+_C_KOM = const(27)  # accelerometer offset gain per resting sample
+_C_KOS = const(28)
+_C_OFS_DEAD = const(29)  # magnitude errors within this are left alone (scale error, not offset), Q13 g
+_C_KBFM = const(30)  # bias gain per sample while resting and the bias is still unknown
+_C_KBFS = const(31)
+_C_VAR_FAST = const(32)  # "still unknown": the variance above this, 2**-24 dps**2
+_CO_WORDS = const(33)
 
 _ACCEL_ERR_MAX = const(1 << 27)  # 8 g: larger innovations are clipped (taps, knocks)
+_STATE_MAX = const(1 << 28)  # 16 g: the filter states never leave this, whatever comes in
+_PHI_MAX = const(8192)  # a quarter radian per sample, Q15
+_OFS_MAX = const(1 << 22)  # 0.25 g: no working accelerometer is further off
 _SQRT2_FRAC_Q15 = const(13573)  # (sqrt(2) - 1) * 2**15
 _P_UNIT_PER_DPS2 = 16777216.0
 
@@ -91,20 +104,25 @@ class TiltSettings:
     """Time constants and thresholds of the tilt filter. Defaults suit a body-worn sensor at 25-1000 Hz."""
 
     def __init__(self):
-        self.accel_tau_s = 1.5  # accelerometer low-pass in the gyro-held frame, in motion
+        self.accel_tau_s = 2.12  # accelerometer low-pass in the gyro-held frame, in motion (corner sqrt(2)/3 rad/s)
         self.accel_tau_rest_s = 0.5  # ... while the sensor rests (no linear acceleration to reject)
         self.rest_filter_tau_s = 0.5  # low-pass that rest detection compares samples with
-        self.rest_gyro_dps = 2.0  # still: every gyro axis within this of its low-pass
+        self.rest_gyro_dps = 4.0  # still: every gyro axis within this of its low-pass
         self.rest_accel_g = 0.05  # still: every accel axis within this of its low-pass
         self.rest_anchor_g = 0.01  # still: the accel low-pass drifts less than this (~0.6 deg) in a spell
         self.rest_min_s = 1.5  # still this long before the bias is learned
         self.bias_rest_tau_s = 3.0  # bias follows the gyro low-pass with this time constant at rest
+        self.bias_rest_tau_fast_s = 0.5  # ... and with this one while its uncertainty is above:
+        self.bias_known_sigma_dps = 0.5
         self.bias_max_dps = 8.0  # no bias is larger: a steady turn faster than this is motion
         self.bias_motion_tau_fast_s = 10.0  # motion learning with an unknown bias
         self.bias_motion_tau_slow_s = 100.0  # ... with a known bias
         self.bias_sigma_init_dps = 5.0  # bias uncertainty after a cold start
         self.bias_sigma_motion_dps = 0.22  # uncertainty of one motion observation
         self.bias_drift_dps2_per_s = 1e-4  # how fast the bias may wander (temperature)
+        self.recover_s = 2.0  # after the gyro clipped, the accelerometer is trusted as at rest this long
+        self.accel_offset_tau_s = 10.0  # the accelerometer offset is learned over this much rest
+        self.accel_offset_deadband_g = 0.01  # |gravity| errors this small may be scale, not offset: left
 
 
 def _mantissa(value):
@@ -162,7 +180,6 @@ def _run(samples, count: int, st, co) -> int:
     krs1 = krs - 15
     kbm = int(c[_C_KBM])
     kbs = int(c[_C_KBS])
-    kbs1 = kbs - 15
     th_g = int(c[_C_TH_GYRO])
     th_a = int(c[_C_TH_ACC])
     th_n = int(c[_C_TH_ANCHOR])
@@ -173,6 +190,12 @@ def _run(samples, count: int, st, co) -> int:
     p_grow_us = int(c[_C_P_GROW_US])
     p_max = int(c[_C_P_MAX])
     emax = int(_ACCEL_ERR_MAX)
+    # at rest the bias follows the gyro low-pass: quickly while it is unknown, then slowly (averaging sway)
+    var_now = int(p[21]) - off
+    if var_now > int(c[_C_VAR_FAST]):
+        kbm = int(c[_C_KBFM])
+        kbs = int(c[_C_KBFS])
+    kbs1 = kbs - 15
 
     fx = int(p[0]) - off
     fy = int(p[1]) - off
@@ -199,6 +222,9 @@ def _run(samples, count: int, st, co) -> int:
     var_us = int(p[22]) - off
     rest_us = int(p[23]) - off
     init = int(p[24]) - off
+    recover_us = int(p[25]) - off
+    cross_max = int(c[_C_CROSS_MAX])
+    recover_len = int(c[_C_RECOVER_US])
 
     # Motion learning speed from the bias variance: gain = var / (var + r), once per burst.
     num = var
@@ -236,14 +262,21 @@ def _run(samples, count: int, st, co) -> int:
         if t > 32767:
             t -= 65536
         gx = t << 12
+        # a gyro at full scale has lost track of the rotation
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         t = int(s[k + 4])
         if t > 32767:
             t -= 65536
         gy = t << 12
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         t = int(s[k + 5])
         if t > 32767:
             t -= 65536
         gz = t << 12
+        if t == 32767 or t == -32768:
+            recover_us = recover_len
         k += 6
         n += 1
 
@@ -328,36 +361,39 @@ def _run(samples, count: int, st, co) -> int:
             d = (glz << 6) - bz
             bz += (((d >> 15) * kbm) >> kbs1) + (((d & 32767) * kbm) >> kbs)
 
-        # ---- rotation this sample, Q15 rad; what is below one step carries over (Q26) ----
+        # ---- rotation this sample, Q15 rad; what is below one step carries over (Q25) ----
         d = gx - (bx >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + rx
-        phx = t >> 11
-        rx = t - (phx << 11)
+        phx = t >> 10
+        rx = t - (phx << 10)
         d = gy - (by >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + ry
-        phy = t >> 11
-        ry = t - (phy << 11)
+        phy = t >> 10
+        ry = t - (phy << 10)
         d = gz - (bz >> 6)
         t = (((d >> 15) * gm) >> gs1) + (((d & 32767) * gm) >> gs) + rz
-        phz = t >> 11
-        rz = t - (phz << 11)
-        if phx > 32767 or phx < -32767 or phy > 32767 or phy < -32767 or phz > 32767 or phz < -32767:
-            # beyond a radian per sample the second-order step is meaningless: clip the rotation
-            if phx > 32767:
-                phx = 32767
-            if phx < -32767:
-                phx = -32767
-            if phy > 32767:
-                phy = 32767
-            if phy < -32767:
-                phy = -32767
-            if phz > 32767:
-                phz = 32767
-            if phz < -32767:
-                phz = -32767
+        phz = t >> 10
+        rz = t - (phz << 10)
+        if phx > _PHI_MAX or phx < 0 - _PHI_MAX or phy > _PHI_MAX or phy < 0 - _PHI_MAX \
+                or phz > _PHI_MAX or phz < 0 - _PHI_MAX:
+            # beyond a quarter radian per sample the second-order step grows vectors faster than the
+            # low-pass shrinks them: clip the rotation and lean on the accelerometer for a while
+            if phx > _PHI_MAX:
+                phx = _PHI_MAX
+            elif phx < 0 - _PHI_MAX:
+                phx = 0 - _PHI_MAX
+            if phy > _PHI_MAX:
+                phy = _PHI_MAX
+            elif phy < 0 - _PHI_MAX:
+                phy = 0 - _PHI_MAX
+            if phz > _PHI_MAX:
+                phz = _PHI_MAX
+            elif phz < 0 - _PHI_MAX:
+                phz = 0 - _PHI_MAX
             rx = 0
             ry = 0
             rz = 0
+            recover_us = recover_len
 
         # ---- hold both filter states still in the world: x += cross(x, phi) + cross(cross(x, phi), phi) / 2 ----
         ux = ((fy >> 15) * phz + (((fy & 32767) * phz) >> 15)) - ((fz >> 15) * phy + (((fz & 32767) * phy) >> 15))
@@ -380,7 +416,11 @@ def _run(samples, count: int, st, co) -> int:
         vz += uz + (wz >> 1)
 
         # ---- blend in the sample: v += W (a - f - sqrt2 v); f += W v ----
-        if resting:
+        recovering = 0
+        if recover_us > 0:
+            recover_us -= per_us
+            recovering = 1
+        if resting or recovering:
             wm = int(c[_C_WRM])
             ws = int(c[_C_WRS])
         else:
@@ -412,8 +452,37 @@ def _run(samples, count: int, st, co) -> int:
         vz += (((d >> 15) * wm) >> ws1) + (((d & 32767) * wm) >> ws)
         fz += (((vz >> 15) * wm) >> ws1) + (((vz & 32767) * wm) >> ws)
 
+        # ---- no input keeps the states beyond 16 g: every product above stays within 32 bits ----
+        if fx > _STATE_MAX or fx < 0 - _STATE_MAX or fy > _STATE_MAX or fy < 0 - _STATE_MAX \
+                or fz > _STATE_MAX or fz < 0 - _STATE_MAX or vx > _STATE_MAX or vx < 0 - _STATE_MAX \
+                or vy > _STATE_MAX or vy < 0 - _STATE_MAX or vz > _STATE_MAX or vz < 0 - _STATE_MAX:
+            if fx > _STATE_MAX:
+                fx = _STATE_MAX
+            elif fx < 0 - _STATE_MAX:
+                fx = 0 - _STATE_MAX
+            if fy > _STATE_MAX:
+                fy = _STATE_MAX
+            elif fy < 0 - _STATE_MAX:
+                fy = 0 - _STATE_MAX
+            if fz > _STATE_MAX:
+                fz = _STATE_MAX
+            elif fz < 0 - _STATE_MAX:
+                fz = 0 - _STATE_MAX
+            if vx > _STATE_MAX:
+                vx = _STATE_MAX
+            elif vx < 0 - _STATE_MAX:
+                vx = 0 - _STATE_MAX
+            if vy > _STATE_MAX:
+                vy = _STATE_MAX
+            elif vy < 0 - _STATE_MAX:
+                vy = 0 - _STATE_MAX
+            if vz > _STATE_MAX:
+                vz = _STATE_MAX
+            elif vz < 0 - _STATE_MAX:
+                vz = 0 - _STATE_MAX
+
         # ---- in motion, the filter's pull across gravity is what a bias error would cause ----
-        if not resting:
+        if not resting and not recovering:
             hx = fx >> 10
             hy = fy >> 10
             hz = fz >> 10
@@ -429,12 +498,15 @@ def _run(samples, count: int, st, co) -> int:
                 hz = 32767
             elif hz < -32767:
                 hz = -32767
-            d = ((vz >> 15) * hy + (((vz & 32767) * hy) >> 15)) - ((vy >> 15) * hz + (((vy & 32767) * hz) >> 15))
-            bx += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
-            d = ((vx >> 15) * hz + (((vx & 32767) * hz) >> 15)) - ((vz >> 15) * hx + (((vz & 32767) * hx) >> 15))
-            by += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
-            d = ((vy >> 15) * hx + (((vy & 32767) * hx) >> 15)) - ((vx >> 15) * hy + (((vx & 32767) * hy) >> 15))
-            bz += (((d >> 15) * kmm) >> kms1) + (((d & 32767) * kmm) >> kms)
+            cx = ((vz >> 15) * hy + (((vz & 32767) * hy) >> 15)) - ((vy >> 15) * hz + (((vy & 32767) * hz) >> 15))
+            cy = ((vx >> 15) * hz + (((vx & 32767) * hz) >> 15)) - ((vz >> 15) * hx + (((vz & 32767) * hx) >> 15))
+            cz = ((vy >> 15) * hx + (((vy & 32767) * hx) >> 15)) - ((vx >> 15) * hy + (((vx & 32767) * hy) >> 15))
+            # a pull larger than the largest bias could cause is a disturbance: learn nothing from it
+            if cx < cross_max and cx > 0 - cross_max and cy < cross_max and cy > 0 - cross_max \
+                    and cz < cross_max and cz > 0 - cross_max:
+                bx += (((cx >> 15) * kmm) >> kms1) + (((cx & 32767) * kmm) >> kms)
+                by += (((cy >> 15) * kmm) >> kms1) + (((cy & 32767) * kmm) >> kms)
+                bz += (((cz >> 15) * kmm) >> kms1) + (((cz & 32767) * kmm) >> kms)
             if bx > bmax18:
                 bx = bmax18
             elif bx < 0 - bmax18:
@@ -477,6 +549,62 @@ def _run(samples, count: int, st, co) -> int:
         else:
             var -= (((var >> 15) * m) >> (sh - 15)) + (((var & 32767) * m) >> sh)
 
+    # ---- accelerometer offset: at rest |accel - offset| is 1 g; step the offset to make it so (LMS on
+    # the sphere: rests in different orientations teach different components) ----
+    if n_rest > 0:
+        ox = int(p[26]) - off
+        oy = int(p[27]) - off
+        oz = int(p[28]) - off
+        wx = (alx - ox) >> 11  # Q13 g: below 2**14 for |w| < 2 g, so the squares sum below 2**30
+        wy = (aly - oy) >> 11
+        wz = (alz - oz) >> 11
+        if wx < 16384 and wx > -16384 and wy < 16384 and wy > -16384 and wz < 16384 and wz > -16384:
+            norm = int(_isqrt(wx * wx + wy * wy + wz * wz))
+            resid = norm - 8192
+            dead = int(c[_C_OFS_DEAD])
+            if resid > dead:
+                resid -= dead
+            elif resid < 0 - dead:
+                resid += dead
+            else:
+                resid = 0
+            if norm > 0 and resid != 0 and resid < 2048 and resid > -2048:
+                m = int(c[_C_KOM]) * n_rest
+                sh = int(c[_C_KOS])
+                while m >= 32768:
+                    m >>= 1
+                    sh -= 1
+                d = ((resid * wx) // norm) << 11
+                if sh < 15:
+                    ox += d
+                else:
+                    ox += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                d = ((resid * wy) // norm) << 11
+                if sh < 15:
+                    oy += d
+                else:
+                    oy += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                d = ((resid * wz) // norm) << 11
+                if sh < 15:
+                    oz += d
+                else:
+                    oz += (((d >> 15) * m) >> (sh - 15)) + (((d & 32767) * m) >> sh)
+                if ox > _OFS_MAX:
+                    ox = _OFS_MAX
+                elif ox < 0 - _OFS_MAX:
+                    ox = 0 - _OFS_MAX
+                if oy > _OFS_MAX:
+                    oy = _OFS_MAX
+                elif oy < 0 - _OFS_MAX:
+                    oy = 0 - _OFS_MAX
+                if oz > _OFS_MAX:
+                    oz = _OFS_MAX
+                elif oz < 0 - _OFS_MAX:
+                    oz = 0 - _OFS_MAX
+                p[26] = ox + off
+                p[27] = oy + off
+                p[28] = oz + off
+
     p[0] = fx + off
     p[1] = fy + off
     p[2] = fz + off
@@ -502,18 +630,35 @@ def _run(samples, count: int, st, co) -> int:
     p[22] = var_us + off
     p[23] = rest_us + off
     p[24] = init + off
+    p[25] = recover_us + off
     return resting
 
 
 @micropython.viper
+def _isqrt(n: int) -> int:
+    """floor(sqrt(n)) for 0 <= n < 2**30, bit by bit."""
+    root = 0
+    bit = 1 << 28
+    while bit > n:
+        bit >>= 2
+    while bit != 0:
+        if n >= root + bit:
+            n -= root + bit
+            root = (root >> 1) + bit
+        else:
+            root >>= 1
+        bit >>= 2
+    return root
+
+
+@micropython.viper
 def _gravity(st, out):
-    """Normalise the filter output to |out| = 16384 (the "up" unit vector in Q14)."""
+    """The "up" unit vector in Q14 (|out| = 16384): the filter output less the accelerometer offset."""
     p = ptr32(st)  # noqa: F821
     o = ptr32(out)  # noqa: F821
-    off = int(_OFF)
-    x = int(p[0]) - off
-    y = int(p[1]) - off
-    z = int(p[2]) - off
+    x = int(p[0]) - int(p[26])
+    y = int(p[1]) - int(p[27])
+    z = int(p[2]) - int(p[28])
     m = x
     if m < 0:
         m = 0 - m
@@ -544,19 +689,7 @@ def _gravity(st, out):
         x <<= 0 - sh
         y <<= 0 - sh
         z <<= 0 - sh
-    n = x * x + y * y + z * z
-    # integer square root, bit by bit
-    root = 0
-    bit = 1 << 28
-    while bit > n:
-        bit >>= 2
-    while bit != 0:
-        if n >= root + bit:
-            n -= root + bit
-            root = (root >> 1) + bit
-        else:
-            root >>= 1
-        bit >>= 2
+    root = int(_isqrt(x * x + y * y + z * z))
     if root == 0:
         return
     o[0] = (x << 14) // root
@@ -584,7 +717,7 @@ class TiltFilter:
         self._co = array("i", bytes(4 * _CO_WORDS))
         self._accel_lsb = 0.0
         self._gyro_lsb = 0.0
-        self._per_us_consts = array("i", bytes(4 * 14))
+        self._per_us_consts = array("i", bytes(4 * 18))
         self._slow_q15 = 0
         self.reset()
 
@@ -683,21 +816,29 @@ class TiltFilter:
         if not 2048 <= accel_lsb_per_g <= 65536:
             raise ValueError("accel_lsb_per_g %r is outside 2048..65536 (ranges of +-0.5 g to +-16 g)"
                              % accel_lsb_per_g)
-        if not 4 <= gyro_lsb_per_dps <= 1000:
-            raise ValueError("gyro_lsb_per_dps %r is outside 4..1000" % gyro_lsb_per_dps)
         cfg = self.settings
+        if not 4 <= gyro_lsb_per_dps or gyro_lsb_per_dps * cfg.bias_max_dps > 1100:
+            raise ValueError("gyro_lsb_per_dps %r is outside 4..%d (ranges of +-250 dps and wider)"
+                             % (gyro_lsb_per_dps, int(1100 / cfg.bias_max_dps)))
         co = self._co
         k = self._per_us_consts
         rad_per_count_us = 3.141592653589793 / 180.0 / gyro_lsb_per_dps * 1e-6
+        # one gyro count over the longest period the timing accepts must stay below 2**-13 rad per sample
+        if rad_per_count_us * 8192.0 * self.nominal_period_us * 1.3 >= 1.0:
+            raise ValueError("gyro_lsb_per_dps %r is too coarse at %d us per sample; choose a finer gyro range "
+                             "or a faster rate (gyro_lsb_per_dps x rate_hz must exceed 190)"
+                             % (gyro_lsb_per_dps, self.nominal_period_us))
         w_per_us = 1e-6 / cfg.accel_tau_s
         consts = (
-            rad_per_count_us * 16384.0,  # G: Q12 counts -> Q26 rad
+            rad_per_count_us * 8192.0,  # G: Q12 counts -> Q25 rad
             w_per_us,
             1e-6 / cfg.accel_tau_rest_s,
             1e-6 / cfg.rest_filter_tau_s,
             1e-6 / cfg.bias_rest_tau_s,
             w_per_us * 57.29577951308232 * gyro_lsb_per_dps / (32.0 * cfg.bias_motion_tau_fast_s),
             1e-6 / cfg.bias_motion_tau_fast_s,
+            1e-6 / cfg.accel_offset_tau_s,
+            1e-6 / cfg.bias_rest_tau_fast_s,
         )
         for i in range(len(consts)):
             m, s = _per_us(consts[i])
@@ -712,6 +853,11 @@ class TiltFilter:
         co[_C_R] = int(cfg.bias_sigma_motion_dps ** 2 * _P_UNIT_PER_DPS2) + 1
         co[_C_P_GROW_US] = int(1e6 / (cfg.bias_drift_dps2_per_s * _P_UNIT_PER_DPS2))
         co[_C_P_MAX] = int(cfg.bias_sigma_init_dps ** 2 * _P_UNIT_PER_DPS2)
+        # a bias b turns gravity at b rad/s across the filter; the pull that holds it is b / w0 (in g, Q23)
+        co[_C_CROSS_MAX] = int(cfg.bias_max_dps * 3.141592653589793 / 180.0 * cfg.accel_tau_s * 8388608.0)
+        co[_C_RECOVER_US] = int(cfg.recover_s * 1e6)
+        co[_C_OFS_DEAD] = int(cfg.accel_offset_deadband_g * 8192.0)
+        co[_C_VAR_FAST] = int(cfg.bias_known_sigma_dps ** 2 * _P_UNIT_PER_DPS2)
         if not 0 < co[_C_P_MAX] < _OFF or co[_C_P_GROW_US] < 1:
             raise ValueError("bias_sigma_init_dps must be in (0, 5.6] and bias_drift_dps2_per_s below 0.05")
         # the B in store for the bias is in Q18 of the counts: rescale it when the gyro scale changes
@@ -751,6 +897,12 @@ class TiltFilter:
         m, s = _scale_by_period(k[12], k[13], period)
         co[_C_KPM] = m
         co[_C_KPS] = s
+        m, s = _scale_by_period(k[14], k[15], period)
+        co[_C_KOM] = m
+        co[_C_KOS] = s
+        m, s = _scale_by_period(k[16], k[17], period)
+        co[_C_KBFM] = m
+        co[_C_KBFS] = s
         co[_C_PERIOD_US] = period
         self._co_period_q4 = self._period_q4
 

@@ -124,7 +124,7 @@ def _check(args) -> int:
                           "sim_medians_within_real_range": within, "metric_count": len(rows)}, sort_keys=True))
         return 0
     print(f"real: {len(real)} labelled recordings in {args.folder}; simulated: {len(sims)} sessions of the "
-          "same protocol (seeds 1..%d)" % len(sims))
+          f"same protocol (seeds 1..{len(sims)})")
     print(validate.format_table(rows))
     print(f"{within} of {len(rows)} metrics: the simulated median lies within the real recordings' range "
           "(last column: share of simulated sessions inside it)")

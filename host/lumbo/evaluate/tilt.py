@@ -12,7 +12,7 @@ import json
 import struct
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,18 +43,42 @@ class FilterRun:
     end_index: np.ndarray  # (m,) index of the last sample of each burst
     gravity: np.ndarray  # (m, 3) unit "up" vectors in the sensor frame
     resting: np.ndarray  # (m,) bool
+    gravity_q14: np.ndarray  # (m, 3) int: the filter's own output, |v| = 16384
+
+
+@dataclass
+class FileScore:
+    name: str
+    rmse_incl_deg: float
+    rmse_sagittal_deg: float | None = None  # recordings with true_sagittal_deg (the virtual wearer)
+    sagittal_coverage: float | None = None  # share of worn seconds with a sagittal tilt reported
 
 
 @dataclass
 class Scores:
-    files: list[tuple[str, float]] = field(default_factory=list)
+    files: list[FileScore] = field(default_factory=list)
 
     @property
     def mean(self) -> float:
-        return float(np.mean([e for _, e in self.files])) if self.files else float("nan")
+        return float(np.mean([f.rmse_incl_deg for f in self.files])) if self.files else float("nan")
+
+    @property
+    def mean_sagittal(self) -> float | None:
+        values = [f.rmse_sagittal_deg for f in self.files if f.rmse_sagittal_deg is not None]
+        return float(np.mean(values)) if values else None
 
     def as_json(self) -> dict:
-        return {"files": [{"name": n, "rmse_incl_deg": e} for n, e in self.files], "mean_rmse_incl_deg": self.mean}
+        files = []
+        for f in self.files:
+            entry: dict = {"name": f.name, "rmse_incl_deg": f.rmse_incl_deg}
+            if f.rmse_sagittal_deg is not None:
+                entry["rmse_sagittal_deg"] = f.rmse_sagittal_deg
+                entry["sagittal_coverage"] = f.sagittal_coverage
+            files.append(entry)
+        doc: dict = {"files": files, "mean_rmse_incl_deg": self.mean}
+        if self.mean_sagittal is not None:
+            doc["mean_rmse_sagittal_deg"] = self.mean_sagittal
+        return doc
 
 
 def quantise(values: np.ndarray, lsb_per_unit: float) -> np.ndarray:
@@ -101,7 +125,8 @@ def _read_output(path: Path, ends: np.ndarray) -> FilterRun:
         raise EvalError(f"the filter reported {len(raw)} bursts, expected {len(ends)}")
     g = raw[:, :3].astype(float)
     norm = np.linalg.norm(g, axis=1, keepdims=True)
-    return FilterRun(end_index=ends, gravity=g / np.where(norm > 0, norm, 1), resting=raw[:, 3] == 1)
+    return FilterRun(end_index=ends, gravity=g / np.where(norm > 0, norm, 1), resting=raw[:, 3] == 1,
+                     gravity_q14=raw[:, :3].copy())
 
 
 def run_filter(rec: Recording, interpreter: str = "cpython", burst_len: int = 1,
@@ -222,23 +247,92 @@ def run_fusion(rec: Recording, example_settings: bool = True) -> np.ndarray:
 
 
 COMPARE_RUNNERS = {"vqf": run_vqf, "fusion": run_fusion}
+SAGITTAL_COLUMN = "true_sagittal_deg"
 
 
-def score_file(path: Path, interpreter: str, burst_len: int, accel_lsb_per_g: float, gyro_lsb_per_dps: float,
-               compare: Sequence[str], build_dir: Path | None) -> tuple[str, float, dict[str, float]]:
+def chip_scales(rec: Recording, accel_lsb_per_g: float | None, gyro_lsb_per_dps: float | None) -> tuple[float, float]:
+    """The scales to quantise to: as asked, else the recording's own (simulated chips say), else the defaults."""
+    accel = accel_lsb_per_g or float(rec.meta.get("accel_lsb_per_g", DEFAULT_ACCEL_LSB_PER_G))
+    gyro = gyro_lsb_per_dps or float(rec.meta.get("gyro_lsb_per_dps", DEFAULT_GYRO_LSB_PER_DPS))
+    return accel, gyro
+
+
+def sagittal_errors(rec: Recording, run: FilterRun) -> tuple[np.ndarray, int]:
+    """Pelvic tilt error (degrees) once a second on a virtual wearer's recording, and the worn seconds.
+
+    The firmware's Mounting gets the filter's gravity_q14 once a second, as on the device: the calibration
+    stance (from `calibration_s`) calls calibrate_upright; seconds the truth says the wearer stands still or
+    walks give observe_upright hints, as the posture detector would; the sagittal axis is learned by the
+    Mounting itself. Seconds with the sensor off the body are not scored.
+    """
+    from lumbo import mpcompat
+
+    mpcompat.install()
+    from array import array
+
+    from lumbo.sim.activities import CODE, NOT_WORN_CODES
+    from lumbo_fw.mounting import Mounting
+
+    truth = rec.extra[SAGITTAL_COLUMN]
+    activity = rec.extra["activity"].astype(int) if "activity" in rec.extra else np.full(len(rec), CODE["standing"])
+    standing = {CODE["standing"], CODE["calibration"]}
+    walking = CODE["walking"]
+    cal = rec.calibration_s
+    mounting = Mounting()
+    out = array("i", (0, 0, 0))
+    errors = []
+    worn = 0
+    next_s = float(rec.t_s[run.end_index[0]])
+    calibrated = cal is None
+    for k, i in enumerate(run.end_index):
+        t = float(rec.t_s[i])
+        if t < next_s:
+            continue
+        next_s = np.floor(t) + 1.0
+        g = [int(v) for v in run.gravity_q14[k]]
+        if not any(g):
+            continue
+        if not calibrated and cal[1] - 1.0 <= t < cal[1]:
+            mounting.calibrate_upright(g)  # the last second of the stance: the filter has settled on it
+            calibrated = True
+        elif not calibrated and t >= cal[1]:
+            mounting.calibrate_upright(g)  # a stance shorter than the tick spacing
+            calibrated = True
+        code = int(activity[i])
+        if code in standing and calibrated:
+            mounting.observe_upright(g)
+        elif code == walking and calibrated:
+            mounting.observe_upright(g, walking=True)
+        known = mounting.tilt(g, out)
+        if code in NOT_WORN_CODES:
+            continue
+        worn += 1
+        if known:
+            errors.append(out[0] / 100.0 - float(truth[i]))
+    return np.array(errors), worn
+
+
+def score_file(path: Path, interpreter: str, burst_len: int, accel_lsb_per_g: float | None,
+               gyro_lsb_per_dps: float | None, compare: Sequence[str],
+               build_dir: Path | None) -> tuple[FileScore, dict[str, float]]:
     rec = recording.read(path)
     if rec.quat is None:
         raise EvalError(f"{path.name} has no ground truth (qw,qx,qy,qz columns); "
                         "point `lumbo eval tilt` at recordings with optical ground truth, such as BROAD")
-    run = run_filter(rec, interpreter, burst_len, accel_lsb_per_g, gyro_lsb_per_dps, build_dir)
-    ours = rmse_at(rec, run.end_index, run.gravity)
+    accel, gyro = chip_scales(rec, accel_lsb_per_g, gyro_lsb_per_dps)
+    run = run_filter(rec, interpreter, burst_len, accel, gyro, build_dir)
+    score = FileScore(recording.stem(path), rmse_at(rec, run.end_index, run.gravity))
+    if SAGITTAL_COLUMN in rec.extra:
+        errors, worn = sagittal_errors(rec, run)
+        score.rmse_sagittal_deg = float(np.sqrt(np.mean(errors**2))) if len(errors) else float("nan")
+        score.sagittal_coverage = len(errors) / worn if worn else 0.0
     every = np.arange(len(rec))
     others = {name: rmse_at(rec, every, COMPARE_RUNNERS[name](rec)) for name in compare}
-    return recording.stem(path), ours, others
+    return score, others
 
 
 def evaluate(folder: Path, interpreter: str = "cpython", compare: Sequence[str] = (), burst_len: int = 1,
-             accel_lsb_per_g: float = DEFAULT_ACCEL_LSB_PER_G, gyro_lsb_per_dps: float = DEFAULT_GYRO_LSB_PER_DPS,
+             accel_lsb_per_g: float | None = None, gyro_lsb_per_dps: float | None = None,
              jobs: int = 2) -> tuple[Scores, dict[str, Scores]]:
     """Score the filter (and the compared packages) on every recording with ground truth in `folder`."""
     for name in compare:
@@ -252,19 +346,14 @@ def evaluate(folder: Path, interpreter: str = "cpython", compare: Sequence[str] 
         raise EvalError(f"{folder} holds no lumbo-imu/1 recordings (*.csv or *.csv.gz)")
     with tempfile.TemporaryDirectory(prefix="lumbo-build-") as tmp:
         build_dir = x64_build(Path(tmp)) if interpreter == "micropython" else None
-        if interpreter == "cpython":
-            # the CPython run is pure Python: one process per file keeps both cores busy
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool_cls = ProcessPoolExecutor
-        else:
-            pool_cls = ThreadPoolExecutor  # type: ignore[assignment]
+        # the CPython run is pure Python: a process per file keeps the cores busy; MicroPython runs apart
+        pool_cls = ProcessPoolExecutor if interpreter == "cpython" else ThreadPoolExecutor
         with pool_cls(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(score_file, p, interpreter, burst_len, accel_lsb_per_g, gyro_lsb_per_dps,
                                    tuple(compare), build_dir) for p in paths]
             results = [f.result() for f in futures]
-    ours = Scores([(name, e) for name, e, _ in results])
-    others = {c: Scores([(name, o[c]) for name, _, o in results]) for c in compare}
+    ours = Scores([score for score, _ in results])
+    others = {c: Scores([FileScore(score.name, o[c]) for score, o in results]) for c in compare}
     return ours, others
 
 
@@ -272,7 +361,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "tilt", help="inclination error of the tilt filter on recordings with ground truth (e.g. BROAD)",
         description="Feed every lumbo-imu/1 recording with ground truth in DIR through the firmware's tilt "
-                    "filter and print the RMS inclination error per file and the mean.")
+                    "filter and print the RMS inclination error per file and the mean; on the virtual "
+                    "wearer's recordings (lumbo sim) also the RMS error of the pelvic tilt.")
     parser.add_argument("dir", type=Path, metavar="DIR", help="folder of recordings with qw,qx,qy,qz columns")
     parser.add_argument("--compare", default="", metavar="LIST",
                         help="also run these on the same data: vqf, fusion (comma-separated)")
@@ -281,10 +371,10 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--burst", type=int, default=1, metavar="N",
                         help="samples per burst (default 1, so every row is scored)")
-    parser.add_argument("--accel-lsb-per-g", type=float, default=DEFAULT_ACCEL_LSB_PER_G,
-                        help="accelerometer scale the data is quantised to (default 2048: +-16 g)")
-    parser.add_argument("--gyro-lsb-per-dps", type=float, default=DEFAULT_GYRO_LSB_PER_DPS,
-                        help="gyroscope scale the data is quantised to (default 16.4: +-2000 dps)")
+    parser.add_argument("--accel-lsb-per-g", type=float, default=None,
+                        help="accelerometer scale to quantise to (default: the recording's, else 2048: +-16 g)")
+    parser.add_argument("--gyro-lsb-per-dps", type=float, default=None,
+                        help="gyroscope scale to quantise to (default: the recording's, else 16.4: +-2000 dps)")
     parser.add_argument("--jobs", type=int, default=2, help="files scored in parallel (default 2)")
     parser.set_defaults(func=_command)
 
@@ -304,13 +394,19 @@ def _command(args) -> int:
         doc["compare"] = {name: scores.as_json() for name, scores in others.items()}
         print(json.dumps(doc, sort_keys=True))
         return 0
-    names = [n for n, _ in ours.files]
-    width = max(len(n) for n in [*names, "mean"])
-    header = f"{'recording':<{width}}  {'lumbo':>7}" + "".join(f"  {c:>7}" for c in others)
-    print(f"inclination RMSE, degrees (lumbo under {args.interpreter})")
-    print(header)
-    for i, name in enumerate(names):
-        row = f"{name:<{width}}  {ours.files[i][1]:7.3f}" + "".join(f"  {s.files[i][1]:7.3f}" for s in others.values())
+    sagittal = ours.mean_sagittal is not None
+    width = max(len(n) for n in [*(f.name for f in ours.files), "mean"])
+    print(f"RMSE, degrees (lumbo under {args.interpreter})")
+    header = f"{'recording':<{width}}  {'incl':>7}" + "".join(f"  {c:>7}" for c in others)
+    print(header + ("  sagittal  coverage" if sagittal else ""))
+    for i, f in enumerate(ours.files):
+        row = f"{f.name:<{width}}  {f.rmse_incl_deg:7.3f}" + "".join(f"  {s.files[i].rmse_incl_deg:7.3f}"
+                                                                     for s in others.values())
+        if f.rmse_sagittal_deg is not None:
+            row += f"  {f.rmse_sagittal_deg:8.3f}  {f.sagittal_coverage:8.1%}"
         print(row)
-    print(f"{'mean':<{width}}  {ours.mean:7.3f}" + "".join(f"  {s.mean:7.3f}" for s in others.values()))
+    last = f"{'mean':<{width}}  {ours.mean:7.3f}" + "".join(f"  {s.mean:7.3f}" for s in others.values())
+    if sagittal:
+        last += f"  {ours.mean_sagittal:8.3f}"
+    print(last)
     return 0

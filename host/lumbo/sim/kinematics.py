@@ -83,13 +83,21 @@ def acceleration(pos: np.ndarray, t_s: np.ndarray) -> np.ndarray:
 
 def sensor_motion(c: Canvas, mounting: np.ndarray) -> Motion:
     """mounting: the sensor-to-pelvis orientation (4,) (how the board sits on the low back)."""
-    n = len(c.t_s)
     q_pelvis = pelvis_quat(c)
-    clip = rot.from_rotvec(c.wobble)
-    q_sensor = rot.multiply(rot.multiply(q_pelvis, clip), mounting[:, None])
-    position = c.pos + rot.rotate(q_pelvis, np.broadcast_to(LEVER_ARM_M[:, None], (3, n)))
-    impact_g = rot.rotate_inverse(rot.multiply(clip, mounting[:, None]), c.impact_g)
-    up_pelvis = rot.up_in_body(q_pelvis)
+    m_pelvis = rot.to_matrix(q_pelvis)
+    # The clip rocks and takes jolts only while walking: work on those samples alone.
+    moving = np.flatnonzero(np.any(c.wobble != 0.0, axis=0) | np.any(c.impact_g != 0.0, axis=0))
+    q_clip = q_pelvis.copy()
+    if len(moving):
+        q_clip[:, moving] = rot.multiply(q_pelvis[:, moving], rot.from_rotvec(c.wobble[:, moving]))
+    q_sensor = rot.multiply(q_clip, mounting[:, None])
+    lever = LEVER_ARM_M
+    position = c.pos + m_pelvis[:, 0] * lever[0] + m_pelvis[:, 1] * lever[1] + m_pelvis[:, 2] * lever[2]
+    impact_g = np.zeros_like(c.impact_g)
+    if len(moving):
+        clip_to_sensor = rot.multiply(rot.from_rotvec(c.wobble[:, moving]), mounting[:, None])
+        impact_g[:, moving] = rot.rotate_inverse(clip_to_sensor, c.impact_g[:, moving])
+    up_pelvis = m_pelvis[2].copy()  # earth's up in pelvis axes: the matrix's last row
     for span in c.off_spans:
         _off_body(c, span, q_sensor, position, impact_g)
         # Off the body, report the tilt the sensor would show if it were still on the belt.
@@ -98,10 +106,14 @@ def sensor_motion(c: Canvas, mounting: np.ndarray) -> Motion:
     gyro_dps = np.degrees(angular_rate(q_sensor, c.t_s))
     specific_force = acceleration(position, c.t_s)
     specific_force[2] += STANDARD_GRAVITY_MPS2
-    accel_g = rot.rotate_inverse(q_sensor, specific_force) / STANDARD_GRAVITY_MPS2 + impact_g
+    m_sensor = rot.to_matrix(q_sensor)
+    # Specific force in sensor axes: the transpose of the sensor's rotation applied to it.
+    accel_g = (m_sensor[0] * specific_force[0] + m_sensor[1] * specific_force[1]
+               + m_sensor[2] * specific_force[2]) / STANDARD_GRAVITY_MPS2
+    accel_g += impact_g
     sagittal, lateral = tilt_from_up(up_pelvis)
     up_upright = rot.up_in_body(mounting)
-    incl = rot.angle_between_deg(rot.up_in_body(q_sensor), up_upright[:, None])
+    incl = rot.angle_between_deg(m_sensor[2], up_upright[:, None])
     return Motion(quat=q_sensor, gyro_dps=gyro_dps, accel_g=accel_g, sagittal_deg=sagittal, lateral_deg=lateral,
                   incl_deg=incl)
 

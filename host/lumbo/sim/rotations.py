@@ -86,6 +86,25 @@ def rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return rotate(conjugate(q), v)
 
 
+def to_matrix(q: np.ndarray) -> np.ndarray:
+    """Rotation matrices (3, 3, ...) of unit quaternions: M[i, j] maps body axis j to reference axis i."""
+    w, x, y, z = q
+    xx, yy, zz = x * x, y * y, z * z
+    xy, xz, yz = x * y, x * z, y * z
+    wx, wy, wz = w * x, w * y, w * z
+    m = np.empty((3, 3, *np.shape(w)))
+    m[0, 0] = 1.0 - 2.0 * (yy + zz)
+    m[0, 1] = 2.0 * (xy - wz)
+    m[0, 2] = 2.0 * (xz + wy)
+    m[1, 0] = 2.0 * (xy + wz)
+    m[1, 1] = 1.0 - 2.0 * (xx + zz)
+    m[1, 2] = 2.0 * (yz - wx)
+    m[2, 0] = 2.0 * (xz - wy)
+    m[2, 1] = 2.0 * (yz + wx)
+    m[2, 2] = 1.0 - 2.0 * (xx + yy)
+    return m
+
+
 def up_in_body(q: np.ndarray) -> np.ndarray:
     """The reference frame's z axis in body coordinates (q* z q), directly from the components."""
     w, x, y, z = q

@@ -28,6 +28,7 @@ class TiltReference:
         self.al = [0.0, 0.0, 0.0]
         self.anchor = [0.0, 0.0, 0.0]
         self.rest_s = 0.0
+        self.offset = [0.0, 0.0, 0.0]  # accelerometer offset, g
         sigma = self.settings.bias_sigma_init_dps
         self.var = sigma * sigma
         self.started = False
@@ -60,7 +61,8 @@ class TiltReference:
         ka = 1.0 / burst.accel_lsb_per_g
         kg = 1.0 / burst.gyro_lsb_per_dps
         kr = dt / cfg.rest_filter_tau_s
-        kb = dt / cfg.bias_rest_tau_s
+        fast = self.var > cfg.bias_known_sigma_dps ** 2
+        kb = dt / (cfg.bias_rest_tau_fast_s if fast else cfg.bias_rest_tau_s)
         w_motion = dt / cfg.accel_tau_s
         w_rest = dt / cfg.accel_tau_rest_s
         gain = self.var / (self.var + cfg.bias_sigma_motion_dps ** 2)
@@ -75,6 +77,7 @@ class TiltReference:
         an = self.anchor
         s = burst.samples
         resting = False
+        n_rest = 0
         for n in range(count):
             k = 6 * n
             a = (s[k] * ka, s[k + 1] * ka, s[k + 2] * ka)
@@ -102,6 +105,7 @@ class TiltReference:
             resting = self.rest_s >= cfg.rest_min_s
             self.var = min(self.var + cfg.bias_drift_dps2_per_s * dt, cfg.bias_sigma_init_dps ** 2)
             if resting:
+                n_rest += 1
                 for i in range(3):
                     b[i] += (gl[i] - b[i]) * kb
                 self.var -= self.var * kb
@@ -131,7 +135,20 @@ class TiltReference:
                 b[2] = min(max(b[2] + k * cz, -cfg.bias_max_dps), cfg.bias_max_dps)
                 self.var -= self.var * k_var
         self.resting = resting
-        norm = math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
+        o = self.offset
+        if n_rest:
+            # at rest |accel - offset| is 1 g: step the offset along the measured direction to make it so
+            w = [al[i] - o[i] for i in range(3)]
+            norm = math.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
+            resid = norm - 1.0
+            dead = cfg.accel_offset_deadband_g
+            resid = resid - dead if resid > dead else resid + dead if resid < -dead else 0.0
+            if max(abs(w[0]), abs(w[1]), abs(w[2])) < 2.0 and norm > 0.0 and resid != 0.0 and abs(resid) < 0.25:
+                k = min(1.0, n_rest * dt / cfg.accel_offset_tau_s)
+                for i in range(3):
+                    o[i] = min(max(o[i] + k * resid * w[i] / norm, -0.25), 0.25)
+        g = [f[i] - o[i] for i in range(3)]
+        norm = math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2])
         if norm > 0.0:
             for i in range(3):
-                self.gravity[i] = f[i] / norm
+                self.gravity[i] = g[i] / norm
