@@ -137,8 +137,9 @@ def run(plan: Plan, wearer: Wearer, seed: int, options: Options, rngs: dict[str,
         "true_incl_deg": np.round(motion.incl_deg[keep], 3),
         "activity": canvas.code[keep].astype(np.float64),
     }
-    rec = SimRecording(t_s=t_stamp[keep], accel_g=accel.T[keep], gyro_dps=gyro.T[keep], meta=meta,
-                       quat=motion.quat.T[keep], gt_valid=np.ones(int(keep.sum()), dtype=bool), extra=extra,
+    # Select along the contiguous component rows, then view as (n, 3) and (n, 4) rows.
+    rec = SimRecording(t_s=t_stamp[keep], accel_g=accel[:, keep].T, gyro_dps=gyro[:, keep].T, meta=meta,
+                       quat=motion.quat[:, keep].T, gt_valid=np.ones(int(keep.sum()), dtype=bool), extra=extra,
                        labels=truth.labels_from_runs(activity_runs), name="", truth=truth_dict)
     return rec
 

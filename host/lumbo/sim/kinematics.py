@@ -31,11 +31,11 @@ class Motion:
     incl_deg: np.ndarray  # (n,) angle between the sensor's up now and its up in upright standing
 
 
-def pelvis_quat(c: Canvas) -> np.ndarray:
+def pelvis_quat(c: Canvas, part: slice = slice(None)) -> np.ndarray:
     """Rz(psi) . Ry(-theta) . Rx(phi) . Rz(rho): the pelvis-to-earth orientation (see lumbo.sim.body)."""
-    q = rot.multiply(rot.about_axis(2, c.psi), rot.about_axis(1, -c.theta))
-    q = rot.multiply(q, rot.about_axis(0, c.phi))
-    return rot.multiply(q, rot.about_axis(2, c.rho))
+    q = rot.multiply(rot.about_axis(2, c.psi[part]), rot.about_axis(1, -c.theta[part]))
+    q = rot.multiply(q, rot.about_axis(0, c.phi[part]))
+    return rot.multiply(q, rot.about_axis(2, c.rho[part]))
 
 
 def tilt_from_up(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,39 +81,60 @@ def acceleration(pos: np.ndarray, t_s: np.ndarray) -> np.ndarray:
     return out
 
 
+# Work through the day in blocks this long, so each block's temporaries stay in the processor's cache.
+BLOCK = 1 << 15
+
+
+def _blocks(n: int):
+    for start in range(0, n, BLOCK):
+        yield slice(start, min(n, start + BLOCK))
+
+
 def sensor_motion(c: Canvas, mounting: np.ndarray) -> Motion:
     """mounting: the sensor-to-pelvis orientation (4,) (how the board sits on the low back)."""
-    q_pelvis = pelvis_quat(c)
-    m_pelvis = rot.to_matrix(q_pelvis)
-    # The clip rocks and takes jolts only while walking: work on those samples alone.
-    moving = np.flatnonzero(np.any(c.wobble != 0.0, axis=0) | np.any(c.impact_g != 0.0, axis=0))
-    q_clip = q_pelvis.copy()
-    if len(moving):
-        q_clip[:, moving] = rot.multiply(q_pelvis[:, moving], rot.from_rotvec(c.wobble[:, moving]))
-    q_sensor = rot.multiply(q_clip, mounting[:, None])
-    lever = LEVER_ARM_M
-    position = c.pos + m_pelvis[:, 0] * lever[0] + m_pelvis[:, 1] * lever[1] + m_pelvis[:, 2] * lever[2]
-    impact_g = np.zeros_like(c.impact_g)
-    if len(moving):
-        clip_to_sensor = rot.multiply(rot.from_rotvec(c.wobble[:, moving]), mounting[:, None])
-        impact_g[:, moving] = rot.rotate_inverse(clip_to_sensor, c.impact_g[:, moving])
-    up_pelvis = m_pelvis[2].copy()  # earth's up in pelvis axes: the matrix's last row
+    n = len(c.t_s)
+    q_sensor = np.empty((4, n))
+    position = np.empty((3, n))
+    up_pelvis = np.empty((3, n))
+    impact_g = np.zeros((3, n))
+    mount = mounting[:, None]
+    for part in _blocks(n):
+        q_pelvis = pelvis_quat(c, part)
+        m_pelvis = rot.to_matrix(q_pelvis)
+        up_pelvis[:, part] = m_pelvis[2]  # earth's up in pelvis axes: the matrix's last row
+        lever = LEVER_ARM_M
+        position[:, part] = (c.pos[:, part] + m_pelvis[:, 0] * lever[0] + m_pelvis[:, 1] * lever[1]
+                             + m_pelvis[:, 2] * lever[2])
+        wobble = c.wobble[:, part]
+        if np.any(wobble) or np.any(c.impact_g[:, part]):
+            # The clip rocks on the belt and takes the heel-strike jolts (only while walking).
+            clip = rot.from_rotvec(wobble)
+            q_sensor[:, part] = rot.multiply(rot.multiply(q_pelvis, clip), mount)
+            impact_g[:, part] = rot.rotate_inverse(rot.multiply(clip, mount), c.impact_g[:, part])
+        else:
+            q_sensor[:, part] = rot.multiply(q_pelvis, mount)
     for span in c.off_spans:
         _off_body(c, span, q_sensor, position, impact_g)
         # Off the body, report the tilt the sensor would show if it were still on the belt.
         part = slice(span.start, span.end)
         up_pelvis[:, part] = rot.up_in_body(rot.multiply(q_sensor[:, part], rot.conjugate(mounting)[:, None]))
-    gyro_dps = np.degrees(angular_rate(q_sensor, c.t_s))
-    specific_force = acceleration(position, c.t_s)
-    specific_force[2] += STANDARD_GRAVITY_MPS2
-    m_sensor = rot.to_matrix(q_sensor)
-    # Specific force in sensor axes: the transpose of the sensor's rotation applied to it.
-    accel_g = (m_sensor[0] * specific_force[0] + m_sensor[1] * specific_force[1]
-               + m_sensor[2] * specific_force[2]) / STANDARD_GRAVITY_MPS2
-    accel_g += impact_g
+    gyro_dps = np.empty((3, n))
+    accel_g = np.empty((3, n))
+    incl = np.empty(n)
+    up_upright = rot.up_in_body(mounting)[:, None]
+    for part in _blocks(n):
+        # Neighbouring samples on either side, for the derivatives at the block's edges.
+        wide = slice(max(0, part.start - 1), min(n, part.stop + 1))
+        inner = slice(part.start - wide.start, part.start - wide.start + (part.stop - part.start))
+        gyro_dps[:, part] = np.degrees(angular_rate(q_sensor[:, wide], c.t_s[wide])[:, inner])
+        force = acceleration(position[:, wide], c.t_s[wide])[:, inner]
+        force[2] += STANDARD_GRAVITY_MPS2
+        m_sensor = rot.to_matrix(q_sensor[:, part])
+        # Specific force in sensor axes: the transpose of the sensor's rotation applied to it.
+        accel_g[:, part] = (m_sensor[0] * force[0] + m_sensor[1] * force[1] + m_sensor[2] * force[2]) / (
+            STANDARD_GRAVITY_MPS2) + impact_g[:, part]
+        incl[part] = rot.angle_between_deg(m_sensor[2], up_upright)
     sagittal, lateral = tilt_from_up(up_pelvis)
-    up_upright = rot.up_in_body(mounting)
-    incl = rot.angle_between_deg(m_sensor[2], up_upright[:, None])
     return Motion(quat=q_sensor, gyro_dps=gyro_dps, accel_g=accel_g, sagittal_deg=sagittal, lateral_deg=lateral,
                   incl_deg=incl)
 
