@@ -68,7 +68,7 @@ _WALK_LAG_MIN = const(3)
 _WALK_LAG_MAX = const(8)
 _COS_WALK_STEADY_Q14 = const(15826)  # cos(15 degrees) x 16384
 _WALK_INCL_CDEG = const(4000)
-# Seconds of walking evidence before the state is walking (from standing; one more from sitting or lying).
+# Seconds of walking evidence before the state is walking (one more from lying: getting up can rock).
 _WALK_SECONDS = const(2)
 # Seconds of walking before it teaches the upright; the upright follows it by 1/2**_UPRIGHT_SHIFT.
 _WALK_TEACH_SECONDS = const(3)
@@ -237,7 +237,7 @@ class PostureClassifier:
             return self.state
         new = self.state
         since = t_s - 1
-        need = _WALK_SECONDS if new == _STANDING or new == _WALKING or new == _UNKNOWN else _WALK_SECONDS + 1
+        need = _WALK_SECONDS + 1 if new == _LYING else _WALK_SECONDS
         if self._walk_run >= need and (incl < 0 or incl < _WALK_INCL_CDEG):
             new = _WALKING
             since = t_s - self._walk_run
