@@ -29,16 +29,16 @@ def test_encode_gives_the_driver_bursts_in_chip_counts():
     gyro = np.tile([10.0, 0.0, -2000.0], (len(t), 1))
     rec = recording.Recording(t_s=t, accel_g=accel, gyro_dps=gyro, meta={"rate_hz": "50"}, name="r")
     data = ev.encode(rec, use_calibration=True)
-    magic, rate_mhz, _accel_lsb, _gyro_lsb_cdps, cal_start, cal_len = struct.unpack("<4sIIIii", data[:24])
-    assert (magic, rate_mhz, cal_start, cal_len) == (b"LPI1", 50000, -1, 0)
+    magic, rate_mhz, _accel_lsb, _gyro_lsb_cdps, cal_start, cal_len, gravity = struct.unpack("<4sIIIiiI", data[:28])
+    assert (magic, rate_mhz, cal_start, cal_len, gravity) == (b"LPI1", 50000, -1, 0, 0)
     # 1 s at 50 Hz in bursts of 0.2 s: 5 bursts of 10 samples; the first ends at 0.18 s (180000 us).
-    t_end, count, _ = struct.unpack("<IHH", data[24:32])
+    t_end, count, _ = struct.unpack("<IHH", data[28:36])
     assert (t_end, count) == (180000, 10)
-    first = struct.unpack("<6h", data[32:44])
+    first = struct.unpack("<6h", data[36:48])
     # 1 g = 4096 counts; 10 dps = 164 counts at 16.4 counts per dps; -2000 dps is full scale (-32768 clipped
     # from -32800).
     assert first == (4096, -2048, 1024, 164, 0, -32768)
-    assert len(data) == 24 + 5 * (8 + 10 * 12)
+    assert len(data) == 28 + 5 * (8 + 10 * 12)
 
 
 def test_scores_follow_their_definitions():

@@ -222,7 +222,7 @@ class PostureClassifier:
         self.moving = moving
         self.sagittal_cdeg = sagittal_cdeg
         if self._cal_left_s > 0:
-            self._calibrating(t_s, gravity_q14, moving)
+            self._calibrating(t_s, gravity_q14)
             return self.state
         walking = self._walk_evidence(gravity_q14)
         if walking:
@@ -312,7 +312,7 @@ class PostureClassifier:
         if kind:
             self.sink.event(t_s, kind, old, new)
 
-    def _calibrating(self, t_s, gravity_q14, moving):
+    def _calibrating(self, t_s, gravity_q14):
         # The wearer was asked to stand still: every second counts but one with walking in it.
         if not self._walk_evidence(gravity_q14):
             self._cal_sum[0] += gravity_q14[0]

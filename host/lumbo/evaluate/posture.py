@@ -33,6 +33,8 @@ ACCEL_LSB_PER_G = 4096  # +-8 g, as the LSM6DSOX and MPU-6050 are set up
 GYRO_LSB_PER_CDPS = 1640  # 16.4 counts per dps: +-2000 dps
 BURST_S = 0.2  # the driver reads the FIFO about five times a second
 MATCH_AFTER_S = 5.0
+# Where the classifier's gravity direction comes from (posture_device.GRAVITY_FILTER, GRAVITY_MEAN).
+GRAVITY_SOURCES = ("filter", "mean")
 POSTURES = ("sitting", "standing", "walking", "lying")
 _TICKS_PERIOD = 1 << 30
 _DEVICE_SCRIPT = Path(__file__).resolve().parent / "posture_device.py"
@@ -50,7 +52,7 @@ class Run:
     incl_cdeg: np.ndarray | None = None
 
 
-def encode(rec: recording.Recording, use_calibration: bool) -> bytes:
+def encode(rec: recording.Recording, use_calibration: bool, gravity: str = "filter") -> bytes:
     """The recording as bursts of int16 counts with tick timestamps (the input of posture_device)."""
     accel = np.clip(np.round(rec.accel_g * ACCEL_LSB_PER_G), -32768, 32767).astype("<i2")
     gyro = np.clip(np.round(rec.gyro_dps * GYRO_LSB_PER_CDPS / 100), -32768, 32767).astype("<i2")
@@ -63,7 +65,9 @@ def encode(rec: recording.Recording, use_calibration: bool) -> bytes:
         cal_len = max(1, int(np.floor(span[1] - rec.t_s[0])) - cal_start)
     out = io.BytesIO()
     rate_mhz = round(rec.rate_hz * 1000) if len(rec) > 1 else 50000
-    out.write(struct.pack("<4sIIIii", b"LPI1", rate_mhz, ACCEL_LSB_PER_G, GYRO_LSB_PER_CDPS, cal_start, cal_len))
+    source = GRAVITY_SOURCES.index(gravity)
+    out.write(struct.pack("<4sIIIiiI", b"LPI1", rate_mhz, ACCEL_LSB_PER_G, GYRO_LSB_PER_CDPS, cal_start, cal_len,
+                          source))
     if len(rec) == 0:
         return out.getvalue()
     # Bursts end every BURST_S of recording time, as a FIFO watermark interrupt would.
@@ -111,15 +115,15 @@ def parse(name: str, text: str) -> Run:
     return Run(name, seconds, states, events, minutes, inc)
 
 
-def run_cpython(rec: recording.Recording, use_calibration: bool) -> Run:
+def run_cpython(rec: recording.Recording, use_calibration: bool, gravity: str = "filter") -> Run:
     from lumbo.evaluate import posture_device
 
     out = io.StringIO()
-    posture_device.run(io.BytesIO(encode(rec, use_calibration)), out)
+    posture_device.run(io.BytesIO(encode(rec, use_calibration, gravity)), out)
     return parse(rec.name, out.getvalue())
 
 
-def run_micropython(recs: list[recording.Recording], use_calibration: bool) -> list[Run]:
+def run_micropython(recs: list[recording.Recording], use_calibration: bool, gravity: str = "filter") -> list[Run]:
     from lumbo import mpy
     from lumbo.build import build
     from lumbo.paths import EMULATED_HARDWARE_DIR
@@ -130,7 +134,7 @@ def run_micropython(recs: list[recording.Recording], use_calibration: bool) -> l
         build(build_dir, "x64")
         for rec in recs:
             data = Path(tmp) / (rec.name + ".bin")
-            data.write_bytes(encode(rec, use_calibration))
+            data.write_bytes(encode(rec, use_calibration, gravity))
             result = mpy.run([str(_DEVICE_SCRIPT), str(data)], path=[build_dir, EMULATED_HARDWARE_DIR],
                              timeout_s=3600)
             if result.returncode != 0:
@@ -323,7 +327,8 @@ def summarize(results: list[dict]) -> dict:
     return overall
 
 
-def evaluate(folder: Path, use_calibration: bool = True, interpreter: str = "cpython") -> dict:
+def evaluate(folder: Path, use_calibration: bool = True, interpreter: str = "cpython",
+             gravity: str = "filter") -> dict:
     try:
         paths = recording.find_recordings(folder)
     except recording.RecordingError as exc:
@@ -335,16 +340,16 @@ def evaluate(folder: Path, use_calibration: bool = True, interpreter: str = "cpy
     except recording.RecordingError as exc:
         raise CommandError(str(exc)) from None
     if interpreter == "micropython":
-        runs = run_micropython(recs, use_calibration)
+        runs = run_micropython(recs, use_calibration, gravity)
     else:
-        runs = [run_cpython(rec, use_calibration) for rec in recs]
+        runs = [run_cpython(rec, use_calibration, gravity) for rec in recs]
     results = [score(rec, run) for rec, run in zip(recs, runs, strict=True)]
     for path, run, result in zip(paths, runs, results, strict=True):
         truth = _load_truth(path)
         if truth is not None:
             result["truth"] = score_truth(truth, run)
     return {"recordings": results, "overall": summarize(results),
-            "calibration": use_calibration, "interpreter": interpreter}
+            "calibration": use_calibration, "interpreter": interpreter, "gravity": gravity}
 
 
 def _pct(x: float | None) -> str:
@@ -352,8 +357,9 @@ def _pct(x: float | None) -> str:
 
 
 def print_report(report: dict, out=sys.stdout) -> None:
+    source = "the tilt filter" if report["gravity"] == "filter" else "the mean accelerometer"
     print(f"posture, {'with' if report['calibration'] else 'without'} calibration, "
-          f"firmware under {report['interpreter']}", file=out)
+          f"firmware under {report['interpreter']}, gravity from {source}", file=out)
     for r in report["recordings"]:
         if r.get("accuracy_sitting") is None:
             print(f"  {r['name']:<28} (no labels)  {len(r['segments'])} segments", file=out)
@@ -397,6 +403,7 @@ def _json_report(report: dict) -> dict:
     out["overall"] = report["overall"]
     out["calibration"] = report["calibration"]
     out["interpreter"] = report["interpreter"]
+    out["gravity"] = report["gravity"]
     return out
 
 
@@ -407,12 +414,16 @@ def register(subparsers) -> None:
                         help="ignore calibration_s: the firmware must find the upright by itself")
     parser.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython",
                         help="run the firmware under CPython (fast) or the MicroPython unix port")
+    parser.add_argument("--gravity", choices=GRAVITY_SOURCES, default="filter",
+                        help="the gravity direction the classifier gets: the tilt filter's (default) or the "
+                             "mean accelerometer over each second")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_main)
 
 
 def _main(args) -> int:
-    report = evaluate(args.folder, use_calibration=not args.no_calibration, interpreter=args.interpreter)
+    report = evaluate(args.folder, use_calibration=not args.no_calibration, interpreter=args.interpreter,
+                      gravity=args.gravity)
     if args.json:
         print(json.dumps(_json_report(report)))
     else:

@@ -5,7 +5,8 @@
 INPUT is what lumbo.evaluate.posture writes: a header, then bursts as the IMU driver hands them over
 (little-endian):
 
-    b"LPI1", rate_mhz u32, accel_lsb_per_g u32, gyro_lsb_per_cdps u32, cal_start_s i32, cal_len_s i32
+    b"LPI1", rate_mhz u32, accel_lsb_per_g u32, gyro_lsb_per_cdps u32, cal_start_s i32, cal_len_s i32,
+    gravity u32 (GRAVITY_FILTER: the tilt filter's; GRAVITY_MEAN: the features' mean accelerometer)
     per burst: t_end_us u32 (ticks, modulo 2**30), count u16, 0 u16, then count x 6 int16 (ax..gz counts)
 
 It prints one line per record, tab-separated:
@@ -32,8 +33,10 @@ from lumbo_fw.routines import RoutineRecognizer
 from lumbo_fw.summary import MinuteSummary
 from lumbo_fw.tilt import TiltFilter
 
-_HEADER = "<4sIIIii"
-_HEADER_SIZE = 24
+_HEADER = "<4sIIIiiI"
+_HEADER_SIZE = 28
+GRAVITY_FILTER = 0
+GRAVITY_MEAN = 1
 _BURST_HEADER = "<IHH"
 _MAX_BURST = 512
 
@@ -55,7 +58,7 @@ def run(stream, out):
     head = stream.read(_HEADER_SIZE)
     if len(head) != _HEADER_SIZE:
         raise ValueError("input ends inside its header")
-    magic, rate_mhz, accel_lsb, gyro_lsb_cdps, cal_start_s, cal_len_s = struct.unpack(_HEADER, head)
+    magic, rate_mhz, accel_lsb, gyro_lsb_cdps, cal_start_s, cal_len_s, gravity_from = struct.unpack(_HEADER, head)
     if magic != b"LPI1":
         raise ValueError(f"input is not a lumbo posture run (magic {magic!r})")
     rate_hz = (rate_mhz + 500) // 1000
@@ -63,7 +66,7 @@ def run(stream, out):
     burst.set_scale(accel_lsb, gyro_lsb_cdps / 100)
     features = MotionFeatures(rate_hz)
     tilt = TiltFilter(rate_hz)
-    use_filter = cal_start_s > -1000
+    use_filter = gravity_from == GRAVITY_FILTER
     printer = _Printer(out)
     mounting = Mounting()
     classifier = PostureClassifier(features, printer, mounting=mounting)
