@@ -268,3 +268,17 @@ def mpytest_a_second_of_posture_work_allocates_little():
     used = heap_bytes_per_call(one_second, repeat=20)
     assert used == 0, "a second of posture work allocated %d bytes" % used
 
+
+
+def test_missing_samples_leave_the_bins_in_step_with_the_clock():
+    # 10 s of samples with 3 s of them lost after 4 s: the bins still count 10 s of device time.
+    class Gappy(Wearer):
+        def samples(self):
+            for row in Wearer.samples(self):
+                if not 4.0 <= row[0] < 7.0:
+                    yield row
+
+    features = MotionFeatures(50)
+    feed(Gappy().hold(10.0, 0.0), features.add)
+    assert 99 <= features.bins <= 100, features.bins
+    assert features.seconds == features.bins // BINS_PER_SECOND
