@@ -357,6 +357,10 @@ def evaluate(folder: Path, use_calibration: bool = True, interpreter: str = "cpy
             "calibration": use_calibration, "interpreter": interpreter, "gravity": gravity}
 
 
+def _secs(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f} s"
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -390,7 +394,7 @@ def print_report(report: dict, out=sys.stdout) -> None:
     sim = o.get("simulated")
     if sim:
         print(f"simulated days: prompts {sim['prompts_said']} said, {sim['prompts_true']} due; "
-              f"{sim['prompts_within_60s']} within 60 s of one due (worst {sim['prompt_max_error_s']} s), "
+              f"{sim['prompts_within_60s']} within 60 s of one due (worst {_secs(sim['prompt_max_error_s'])}), "
               f"{sim['prompts_outside_bout']} outside a sitting bout", file=out)
         print(f"  routines: {sim['routines_true']} done, {sim['routines_named_right']} named right, "
               f"{sim['routines_reps_within_one']} with reps within one; {sim['routines_said_wrongly']} said "
