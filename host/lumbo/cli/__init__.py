@@ -9,8 +9,8 @@ from lumbo import __version__
 
 # Each module here has `register(subparsers)`, which adds its command and sets `func(args) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "scan", "pair", "run", "status", "calibrate", "config", "report", "export", "record", "sim", "bench", "flash",
-    "device", "power_budget",
+    "scan", "pair", "run", "status", "calibrate", "config", "report", "export", "record", "sim", "eval", "bench",
+    "flash", "device", "power_budget",
 )
 
 

@@ -3,7 +3,7 @@
 import importlib
 
 # Each module lumbo.evaluate.<name> has `register(subparsers)` adding `lumbo eval <name>`.
-EVALUATIONS: tuple[str, ...] = ()
+EVALUATIONS: tuple[str, ...] = ("posture", "tilt")
 
 
 def register(subparsers) -> None:

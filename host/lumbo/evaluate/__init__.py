@@ -1,0 +1,1 @@
+"""Score the firmware's algorithms on recordings (`lumbo eval ...`): each module here is one evaluation."""
