@@ -245,6 +245,7 @@ def test_reconnects_after_drops_mid_sync_and_while_live_and_waits_quietly_while_
     assert not any("trying again" in s for s in says)  # no failures other than drops
 
 
+@pytest.mark.slow
 def test_a_device_log_that_starts_again_is_not_taken_for_duplicates(x64_build, tmp_path):
     state = tmp_path / "device"
     t0 = int(time.time()) - 3600

@@ -13,6 +13,7 @@ must not block.
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
@@ -109,7 +110,7 @@ class HostApp:
                              link=link, policies=policies, scan_s=scan_s)
         self.status: wire.Status | None = None
         self.link_state = ""
-        self.syncs: list[Any] = []
+        self.syncs: deque[Any] = deque(maxlen=100)  # the latest sync results, oldest first
         self._saved_status: tuple[float, int] | None = None
         self._config_mtime = self._mtime()
 

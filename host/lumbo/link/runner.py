@@ -13,6 +13,7 @@ Bluetooth goes through bleak's public API only (BleakScanner, BleakClient), with
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -113,7 +114,7 @@ class Runner:
         self.away_note_s = away_note_s
         self.session: Session | None = None
         self.connects = 0
-        self.failures: list[str] = []
+        self.failures: deque[str] = deque(maxlen=100)  # the latest failures' kinds, oldest first
         self._stop = asyncio.Event()
         self._last_wall = time.time()
         self._last_mono = time.monotonic()
