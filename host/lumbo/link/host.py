@@ -27,7 +27,7 @@ from lumbo.link.session import DeviceRefused, MtuTooSmall, Session
 from lumbo.prompts import notify
 from lumbo.prompts.manager import PromptManager, Shown
 from lumbo.shared import vocab
-from lumbo.store import Event, Store
+from lumbo.store import Event, Store, StoreError
 from lumbo.store.store import LiveStatus
 
 # Kinds of Update.
@@ -135,8 +135,11 @@ class HostApp:
         saved = self._saved_status
         if saved is None or saved[1] != status.state or now - saved[0] >= STATUS_SAVE_S:
             self._saved_status = (now, status.state)
-            self.store.save_status(self.address, LiveStatus(now, status.state, status.tilt_cdeg, status.bout_s,
-                                                            status.battery_pct, status.flags, status.head_seq))
+            try:
+                self.store.save_status(self.address, LiveStatus(now, status.state, status.tilt_cdeg, status.bout_s,
+                                                                status.battery_pct, status.flags, status.head_seq))
+            except StoreError as exc:  # only `lumbo status` misses it; records are kept safe by ingest
+                self.say(f"could not note the device's status in the log: {exc}")
 
     def _on_event(self, event: Event) -> None:
         self._emit(EVENT, describe_event(event), event)
@@ -186,7 +189,10 @@ class HostApp:
 
     async def _after_connect(self, session: Session) -> None:
         self._on_state("setting the clock")
-        await session.set_clock(self.utc_offset_min)
+        try:
+            await session.set_clock(self.utc_offset_min)
+        except DeviceRefused as exc:
+            self.say(f"{exc}; its records keep the time it has")
         await self._send_settings(session)
         try:
             await self._sync(session)
