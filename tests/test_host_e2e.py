@@ -372,7 +372,7 @@ def test_mtu_too_small_is_said_and_prompts_still_arrive(x64_build, tmp_path, mon
 
     store, app, updates = run(scenario())
     assert any("MTU 23" in s and "live status and prompts still work" in s for s in updates.texts(SAY))
-    assert app.syncs == []
+    assert not app.syncs
     assert store.minutes(0, 2**40) == []  # the history waits on the device
     assert [e.kind for e in store.events(0, 2**40)][-1] == vocab.EVENT_PROMPT
     assert app.runner.connects == 1  # no reconnection storm over it
