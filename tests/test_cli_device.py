@@ -218,3 +218,22 @@ def test_commands_that_need_the_device_wait_for_lumbo_run(wearer, capsys):
     finally:
         release.set()
         thread.join(5)
+
+
+def test_a_paired_computer_can_open_the_pairing_window_for_another(wearer, device, capsys):
+    from lumbo_shared import protocol
+
+    # A restart with a bond stored: the window of the first start stays closed.
+    device.call(device.emu.stop_firmware())
+    device.call(device.emu.start_firmware())
+    device.wait_output("^ready")
+    assert main(["status", "--live", "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)["devices"][0]["status"]["flags"]
+    assert not before & protocol.STATUS_FLAG_PAIRING_OPEN
+    assert main(["pair", "--allow-another", "60"]) == 0
+    assert "accepts a new computer for 60 s" in capsys.readouterr().out
+    assert main(["status", "--live", "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)["devices"][0]["status"]["flags"]
+    assert after & protocol.STATUS_FLAG_PAIRING_OPEN
+    assert main(["pair", "--allow-another", "0"]) == 1
+    assert "1 to 600" in capsys.readouterr().err

@@ -343,6 +343,7 @@ def test_a_strangers_central_without_a_bond_gets_nothing(x64_build, tmp_path):
     assert "action" not in output  # since the restart (this output), no command was carried out
 
 
+@pytest.mark.slow
 def test_mtu_too_small_is_said_and_prompts_still_arrive(x64_build, tmp_path, monkeypatch):
     from lumbo.ble import bumble_backend
 
