@@ -21,6 +21,8 @@ class GattDevice:
         self.drop_seqs = set()  # seqs whose notification is lost the first time it is sent
         self.repeat_seqs = set()  # seqs notified twice
         self.is_connected = True
+        self.log_id = 0x5EED
+        self.history_mtu_ok = True  # False: answer sync_start with mtu_too_small, as over a 23-byte MTU
         self.status = {"state": 1, "tilt_cdeg": 1500, "bout_s": 600, "battery_pct": 80, "flags": 0,
                        "head_seq": self.head(), "t_s": 0}
 
@@ -42,6 +44,9 @@ class GattDevice:
         for item in message.items:
             if item.name == "sync_start":
                 self.sync_starts.append(item["from_seq"])
+                if not self.history_mtu_ok:
+                    self._result(protocol.HISTORY_UUID, item.code, protocol.RESULT_MTU_TOO_SMALL)
+                    continue
                 asyncio.get_running_loop().call_soon(lambda f=item["from_seq"]: asyncio.ensure_future(
                     self._stream(f)))
             elif item.name == "sync_ack":
@@ -57,6 +62,12 @@ class GattDevice:
         handler = self.handlers.get(uuid)
         if handler is not None:
             handler(None, bytearray(payload))
+
+    def reset_log(self, log_id, records):
+        """A factory reset: a new log with a new id, numbered from the start again."""
+        self.log_id = log_id
+        self.records = dict(records)
+        self.oldest_seq = min(self.records) if self.records else 0
 
     def _result(self, uuid, code, status):
         self._notify(uuid, codec.encode([("result", {"request": code, "status": status, "detail": 0})]))
@@ -77,7 +88,7 @@ class GattDevice:
                 self._notify(protocol.HISTORY_UUID, payload)
             await asyncio.sleep(0)
         end = {"next_seq": self.head(), "oldest_seq": self.oldest_seq, "lost": 0, "overwritten": 0, "corrupt": 0,
-               "log_id": 0x5EED}
+               "log_id": self.log_id}
         self._notify(protocol.HISTORY_UUID, codec.encode([("sync_end", end)]))
 
     def live_event(self, seq, t_s, kind, a=0, b=0):

@@ -76,6 +76,7 @@ def test_export_csv_and_jsonl_carry_every_record(log, tmp_path, capsys):
 
 def test_config_set_get_and_refuse(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LUMBO_CONFIG", str(tmp_path / "config.json"))
+    monkeypatch.setenv("LUMBO_DB", str(tmp_path / "no-log-yet.sqlite3"))
     assert main(["config", "set", "sit_limit_s", "2700"]) == 0
     assert main(["config", "get", "sit_limit_s"]) == 0
     assert capsys.readouterr().out.strip().endswith("2700")

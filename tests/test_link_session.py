@@ -56,8 +56,9 @@ def test_dropped_and_repeated_notifications_are_asked_for_again_and_stored_once(
     assert count == 300
     assert result.duplicates >= 3
     assert result.gaps_left == []
-    # The first pass ended at 16 contiguous; the re-request started at the first gap.
-    assert device.sync_starts[0] == 0 and device.sync_starts[1] == 17
+    # After asking which log the device holds (from its head, 300), the first pass ended at 16 contiguous;
+    # the re-request started at the first gap.
+    assert device.sync_starts[:3] == [300, 0, 17]
     assert device.acks[-1] == 299
     assert any("asking again" in line for line in said)
 
@@ -74,7 +75,7 @@ def test_the_next_sync_starts_after_what_is_stored(tmp_path):
         return second, store.record_count()
 
     second, count = run(scenario())
-    assert device.sync_starts == [0, 100]
+    assert device.sync_starts == [100, 0, 100]  # the log's identity is asked once per connection
     assert (second.received, second.new, count) == (20, 20, 120)
 
 
@@ -97,7 +98,7 @@ def test_records_the_ring_overwrote_are_marked_lost_not_asked_for(tmp_path):
     assert result.lost == 70  # 50..119
     assert lost == 70
     assert gaps == ([], 149)
-    assert device.sync_starts == [0, 50]
+    assert device.sync_starts == [50, 0, 50]
 
 
 def test_commands_clock_settings_and_a_live_prompt(tmp_path):
@@ -107,6 +108,7 @@ def test_commands_clock_settings_and_a_live_prompt(tmp_path):
     async def scenario():
         s, store, _ = make(tmp_path, device, on_prompt=prompts.append)
         await s.start()
+        await s.identify()
         await s.set_clock(utc_offset_min=60)
         await s.send_settings({"sit_limit_s": 2400, "snooze_s": 900})
         await s.snooze(600)
@@ -162,3 +164,76 @@ def test_malformed_notifications_are_counted_and_skipped(tmp_path):
     assert s.decode_errors == 2
     assert result.new == 5
     assert any("malformed" in line for line in said)
+
+
+def test_a_reset_device_log_is_stored_as_new_records_not_duplicates(tmp_path):
+    device = GattDevice(day_records(0, T0, 40))
+
+    async def scenario():
+        s, store, said = make(tmp_path, device)
+        await s.start()
+        await s.sync()
+        # Factory reset: the new log numbers from 0 again, with other records under the same numbers.
+        device.reset_log(0xBEEF, day_records(0, T0 + 86_400, 25))
+        s2, _, _ = make(tmp_path, device)
+        s2.store, s2.say = store, said.append
+        await s2.start()
+        result = await s2.sync()
+        return result, store, said
+
+    result, store, said = run(scenario())
+    assert (result.new, result.duplicates) == (25, 0)
+    assert store.record_count() == 65
+    assert store.current_log_id(ADDR) == 0xBEEF
+    assert device.sync_starts[-1] == 0  # the new log is synced from its start
+    assert any("reset or replaced" in line for line in said)
+
+
+def test_mtu_too_small_says_so_and_live_events_still_arrive(tmp_path):
+    device = GattDevice(day_records(0, T0, 5))
+    device.history_mtu_ok = False
+    device.mtu_size = 23
+
+    async def scenario():
+        s, store, _ = make(tmp_path, device)
+        await s.start()
+        try:
+            await s.sync()
+        except session_module.MtuTooSmall as exc:
+            message = str(exc)
+        else:
+            message = None
+        s.use_current_log()
+        device.live_event(5, T0 + 10_000, vocab.EVENT_BREAK_TAKEN, 1, 8)
+        await asyncio.sleep(0)
+        await s.drain()
+        return message, store
+
+    message, store = run(scenario())
+    assert message is not None and "MTU 23" in message and "needs 30" in message
+    assert [e.seq for e in store.events(0, 2**40)] == [5]
+
+
+def test_a_fresh_prompt_that_arrives_by_sync_is_delivered_once(tmp_path):
+    # A device that keeps its radio off between syncs logs the prompt, then wakes the radio: the host
+    # may connect only after the event was logged, so it comes in the history, not live.
+    records = day_records(0, T0, 6)
+    records[6] = ("event", {"seq": 6, "t_s": T0 + 10_000 - 900, "kind": vocab.EVENT_PROMPT, "a": 1800, "b": 1})
+    records[7] = ("event", {"seq": 7, "t_s": T0 + 10_000 - 20, "kind": vocab.EVENT_PROMPT, "a": 2400, "b": 2})
+    device = GattDevice(records)
+    prompts = []
+
+    async def scenario():
+        s, store, _ = make(tmp_path, device, on_prompt=prompts.append)
+        await s.start()
+        await s.sync()
+        # Seen live as well (it was notified as it was logged): not shown twice.
+        device.live_event(7, T0 + 10_000 - 20, vocab.EVENT_PROMPT, 2400, 2)
+        await asyncio.sleep(0)
+        await s.drain()
+        await s.sync()
+        return store
+
+    run(scenario())
+    # Only the newest, and only because it is fresh; the one from 15 minutes ago is history.
+    assert [p.seq for p in prompts] == [7]

@@ -261,4 +261,4 @@ def test_a_version_1_log_is_migrated_with_every_record_and_answer(tmp_path):
         assert s.use_log(ADDR, 0x77) == "learned"
         assert s.ingest(ADDR, events=[event(5)]).contiguous_seq == 5
         assert s.sync_position("AA:BB:CC:DD:EE:FF") == (7, 7)
-        assert [r[:4] for r in s.export_rows(0, 2**40) if r[0] == ADDR][0] == (ADDR, 0x77, "minute", 1)
+        assert next(r[:4] for r in s.export_rows(0, 2**40) if r[0] == ADDR) == (ADDR, 0x77, "minute", 1)

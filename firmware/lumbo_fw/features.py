@@ -18,10 +18,9 @@ then is the bias, followed slowly. A real MEMS gyro drifts by 0.5-5 dps; left in
 """
 
 from array import array
+from time import ticks_diff
 
 from micropython import const
-
-from time import ticks_diff
 
 BIN_US = const(100000)
 BINS_PER_SECOND = const(10)
@@ -84,9 +83,15 @@ class MotionFeatures:
             self._set_scale(burst.accel_lsb_per_g, burst.gyro_lsb_per_dps)
         t_end = burst.t_end_us
         span_us = ticks_diff(t_end, self._last_t_us) if self._have_t else 0
-        if span_us <= 0 or span_us > _MAX_GAP_FACTOR * n * self.nominal_period_us:
-            # First burst, a clock step or a gap (FIFO overflow, sleep): assume the nominal rate.
-            span_us = n * self.nominal_period_us
+        nominal_us = n * self.nominal_period_us
+        if span_us > _MAX_GAP_FACTOR * nominal_us and self.bins > 0:
+            # Samples went missing (FIFO overflow, a stall): the time without them passes as still bins,
+            # so the bins keep step with the clock; this burst's samples come at the nominal spacing.
+            self._skip(span_us - nominal_us)
+            span_us = nominal_us
+        elif span_us <= 0 or span_us > _MAX_GAP_FACTOR * nominal_us:
+            # First burst or a clock step: assume the nominal rate.
+            span_us = nominal_us
         self._last_t_us = t_end
         self._have_t = True
         dt_us = span_us // n
@@ -157,6 +162,34 @@ class MotionFeatures:
         acc[6] = sl1
         acc[7] = cnt
         self._elapsed_us = elapsed
+
+    def _skip(self, gap_us):
+        """Let gap_us of device time pass with no samples: repeat the last closed bin."""
+        gap_us += self._elapsed_us
+        whole = gap_us // BIN_US
+        self._elapsed_us = gap_us - whole * BIN_US
+        if whole > RING_BINS:
+            # Only the last RING_BINS bins can ever be read: count the others without writing them.
+            extra = whole - RING_BINS
+            self.seconds += (self.bins + extra) // BINS_PER_SECOND - self.bins // BINS_PER_SECOND
+            self.bins += extra
+            whole = RING_BINS
+        a = self.acc_mg
+        prev = (self.bins - 1) & RING_MASK
+        ax = a[3 * prev]
+        ay = a[3 * prev + 1]
+        az = a[3 * prev + 2]
+        mag = self.mag_mg[prev]
+        for _ in range(whole):
+            i = self.bins & RING_MASK
+            a[3 * i] = ax
+            a[3 * i + 1] = ay
+            a[3 * i + 2] = az
+            self.mag_mg[i] = mag
+            self.rot_ddps[i] = 0
+            self.bins += 1
+            if self.bins % BINS_PER_SECOND == 0:
+                self.seconds += 1
 
     def _close_bin(self):
         acc = self._sum

@@ -32,6 +32,9 @@ from lumbo_shared import vocab
 _ACTIVE_ROT_DDPS = const(250)
 # ... or |a| differs from its recent level by more than this (mg).
 _ACTIVE_MG = const(40)
+# A movement that starts this soon after one that decided nothing continues it (1.5 s): a slow sit-down
+# can pause mid-way long enough to look like two.
+_MERGE_BINS = const(15)
 # The recent level of |a| follows each bin by 1/2**_BASE_SHIFT (a time constant of about 0.8 s).
 _BASE_SHIFT = const(3)
 # Still bins that end an episode (0.6 s): a shorter pause is part of the same movement.
@@ -57,18 +60,15 @@ _LIE_CDEG = const(6000)
 _UNLIE_CDEG = const(4500)
 # Walking: over the last _WALK_BINS bins, |a| varies by more than _WALK_SD_MG (rms) and repeats itself at
 # a step period of 0.3-0.8 s (autocorrelation above _WALK_AC_PCT percent), while gravity keeps within
-# _WALK_STEADY_CDEG of the previous second's and the body is within _WALK_INCL_CDEG of upright.
+# 15 degrees of the previous second's and the body is within _WALK_INCL_CDEG of upright.
 _WALK_BINS = const(20)
 _WALK_SD_MG = const(80)
 _WALK_AC_PCT = const(30)
 _WALK_LAG_MIN = const(3)
 _WALK_LAG_MAX = const(8)
-_WALK_STEADY_CDEG = const(1500)
-# cos(15 degrees) x 16384. Defined before its use: mpy-cross substitutes an underscored constant only in
-# the code after it, and keeps no global of that name.
-_COS_WALK_STEADY_Q14 = const(15826)
+_COS_WALK_STEADY_Q14 = const(15826)  # cos(15 degrees) x 16384
 _WALK_INCL_CDEG = const(4000)
-# Seconds of walking evidence before the state is walking (from standing; one more from sitting or lying).
+# Seconds of walking evidence before the state is walking (one more from lying: getting up can rock).
 _WALK_SECONDS = const(2)
 # Seconds of walking before it teaches the upright; the upright follows it by 1/2**_UPRIGHT_SHIFT.
 _WALK_TEACH_SECONDS = const(3)
@@ -165,6 +165,9 @@ class PostureClassifier:
         self._pending_pre_incl = -1
         self._pending_post_incl = -1
         self._pending_long = False
+        self._pending_end = 0
+        # The end bin of the last movement if it decided nothing (it may go on), else -1.
+        self._undecided_end = -1
         # The evidence of the last movement weighed (hundredths; + for sitting down), for diagnostics.
         self.last_score = 0
         self._pending_from = _UNKNOWN
@@ -219,7 +222,7 @@ class PostureClassifier:
         self.moving = moving
         self.sagittal_cdeg = sagittal_cdeg
         if self._cal_left_s > 0:
-            self._calibrating(t_s, gravity_q14, moving)
+            self._calibrating(t_s, gravity_q14)
             return self.state
         walking = self._walk_evidence(gravity_q14)
         if walking:
@@ -234,7 +237,7 @@ class PostureClassifier:
             return self.state
         new = self.state
         since = t_s - 1
-        need = _WALK_SECONDS if new == _STANDING or new == _WALKING or new == _UNKNOWN else _WALK_SECONDS + 1
+        need = _WALK_SECONDS + 1 if new == _LYING else _WALK_SECONDS
         if self._walk_run >= need and (incl < 0 or incl < _WALK_INCL_CDEG):
             new = _WALKING
             since = t_s - self._walk_run
@@ -258,6 +261,8 @@ class PostureClassifier:
             if decided >= 0:
                 new = decided
                 since = self._pending_t_s - 1
+            elif not self._pending_long:
+                self._undecided_end = self._pending_end
             self._pending = False
         elif self._pending and (t_s - self._pending_t_s > _PENDING_HOLD_S or self._in_episode):
             # Walking went on, or the wearer moved again before settling: it was a pause, not a sit.
@@ -307,7 +312,7 @@ class PostureClassifier:
         if kind:
             self.sink.event(t_s, kind, old, new)
 
-    def _calibrating(self, t_s, gravity_q14, moving):
+    def _calibrating(self, t_s, gravity_q14):
         # The wearer was asked to stand still: every second counts but one with walking in it.
         if not self._walk_evidence(gravity_q14):
             self._cal_sum[0] += gravity_q14[0]
@@ -403,8 +408,19 @@ class PostureClassifier:
         active = f.rot_ddps[i] > _ACTIVE_ROT_DDPS or dev > _ACTIVE_MG or dev < 0 - _ACTIVE_MG
         self._base_x16 += ((m << 4) - self._base_x16) >> _BASE_SHIFT
         if active:
-            if not self._in_episode:
+            last_end = self._undecided_end
+            if self._pending and not self._pending_long:
+                last_end = self._pending_end
+            if not self._in_episode and last_end >= 0 and b - last_end <= _MERGE_BINS \
+                    and b - self._episode_start < _MAX_EPISODE_BINS:
+                # Resume the last movement (it decided nothing, or has not yet): same start, same still
+                # posture before it, same state before it.
                 self._in_episode = True
+                self._pending = False
+                self._undecided_end = -1
+            elif not self._in_episode:
+                self._in_episode = True
+                self._undecided_end = -1
                 self._episode_start = b
                 self._episode_from = self.state
                 self._pre_mag = isqrt(
@@ -493,6 +509,7 @@ class PostureClassifier:
         self._pending_order = hi_j - lo_j
         self._pending_long = long_episode
         self._pending_from = self._episode_from
+        self._pending_end = end
         self._pending_post_incl = self.incl_of(post)
         self._pending_pre_incl = self.incl_of(self._pre_g)
 
@@ -573,7 +590,8 @@ class PostureClassifier:
         for lag in range(_WALK_LAG_MIN, _WALK_LAG_MAX + 1):
             c = 0
             for b in range(first, end - lag):
-                c += _clamp((mag[b & RING_MASK] - mean) >> 3, 250) * _clamp((mag[(b + lag) & RING_MASK] - mean) >> 3, 250)
+                c += _clamp((mag[b & RING_MASK] - mean) >> 3, 250) \
+                    * _clamp((mag[(b + lag) & RING_MASK] - mean) >> 3, 250)
             # c / (n - lag) > AC * var / n
             if c * _WALK_BINS * 100 > _WALK_AC_PCT * var * (_WALK_BINS - lag):
                 return True

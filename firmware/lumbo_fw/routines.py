@@ -25,8 +25,8 @@ from lumbo_fw.posture import TILT_UNKNOWN, angle_cdeg
 from lumbo_shared import vocab
 
 # An excursion starts beyond _OUT_CDEG from the baseline and ends back within _IN_CDEG (hysteresis).
-_OUT_CDEG = const(600)
-_IN_CDEG = const(300)
+_OUT_CDEG = const(450)
+_IN_CDEG = const(200)
 # Beyond this it is a bend, a squat or lying down, not a routine: the set is abandoned.
 _TOO_FAR_CDEG = const(3500)
 # The sagittal tilt that tells forwards from backwards during an excursion.
@@ -35,7 +35,9 @@ _SIDE_CDEG = const(300)
 _BASE_CDEG = const(300)
 _BASE_SHIFT = const(4)
 _SET_GAP_S = const(10)
-_MIN_REPS = const(2)
+# Walking is declared a few seconds after the first step: excursions this recent are its onset.
+_WALK_ONSET_S = const(4)
+_MIN_REPS = const(3)
 # Hip flexor stretch: a low stretch after a stand-up, held still for _HOLD_MIN_S or more at a time, the
 # whole of it at most _LOW_MAX_S, with the pelvis near upright (sitting tips it back further for most).
 _HOLD_MIN_S = const(15)
@@ -67,6 +69,9 @@ class RoutineRecognizer:
         self._peak = 0
         self._out_bins = 0
         self._holds = 0
+        # When the latest repetitions ended, and their side, to take back those that were walking's onset.
+        self._rep_times = array("i", bytes(4 * 8))
+        self._rep_sides = array("b", bytes(8))
         self._excursions = 0
         self._back = 0
         self._forward = 0
@@ -90,6 +95,9 @@ class RoutineRecognizer:
         if state != _STANDING:
             self._next_bin = end
             if found == vocab.ROUTINE_NONE:
+                if state == _WALKING:
+                    # Walking off: the first steps (walking is only declared after a few) are not repetitions.
+                    self._drop_since(t_s - _WALK_ONSET_S)
                 found = self._finish_set()
             else:
                 self._reset_set()
@@ -157,12 +165,33 @@ class RoutineRecognizer:
             self._holds += 1
             return
         self._excursions += 1
+        side = 0
         if self._side_sum > 0:
             self._back += 1
+            side = 1
         elif self._side_sum < 0:
             self._forward += 1
+            side = -1
+        k = self._excursions % len(self._rep_times)
+        self._rep_times[k] = t_s
+        self._rep_sides[k] = side
+
+    def _drop_since(self, t_s):
+        times = self._rep_times
+        kinds = self._rep_sides
+        for k in range(len(times)):
+            if times[k] > t_s and times[k] != 0:
+                side = kinds[k]
+                self._excursions -= 1
+                if side > 0:
+                    self._back -= 1
+                elif side < 0:
+                    self._forward -= 1
+                times[k] = 0
 
     def _reset_set(self):
+        for k in range(len(self._rep_times)):
+            self._rep_times[k] = 0
         self._holds = 0
         self._excursions = 0
         self._back = 0
@@ -175,7 +204,8 @@ class RoutineRecognizer:
         n = self._excursions
         back = self._back
         forward = self._forward
-        if self._holds >= _MIN_HOLDS and n <= 1 and not self._abandoned:
+        if self._holds >= _MIN_HOLDS and n <= 2 and not self._abandoned:
+            # Long holds, and at most the lean of kneeling down and of getting up besides.
             found = vocab.ROUTINE_HIP_FLEXOR_STRETCH
             self.reps = self._holds
         elif n >= _MIN_REPS and not self._abandoned:
@@ -223,7 +253,8 @@ class RoutineRecognizer:
                 found = vocab.ROUTINE_HIP_FLEXOR_STRETCH
                 self.reps = holds
         # Up from a real seat (not from a squat or from the stretch itself): the next stretch may follow.
-        self._stood_up_s = t_s if up and found == vocab.ROUTINE_NONE and t_s - self._low_start_s >= _SEATED_MIN_S else -1
+        seated = t_s - self._low_start_s >= _SEATED_MIN_S
+        self._stood_up_s = t_s if up and found == vocab.ROUTINE_NONE and seated else -1
         self._low_start_s = -1
         return found
 

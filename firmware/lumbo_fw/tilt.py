@@ -9,6 +9,8 @@ The method (docs/tilt-filter.md has the derivation and the figures):
 - The gyro bias is learned while the sensor rests (from the gyro's own low-pass) and, more slowly, during
   motion (from the part of the filter's correction that a bias would cause). A variance of the bias
   estimate sets how fast motion learning goes: fast after a cold start, slow once the bias is known.
+- The accelerometer offset is learned at rest from the magnitude of gravity (it makes tilt angles too
+  large or too small otherwise) and taken off the output.
 - The sample period comes from the bursts' timestamps (total time over total samples, so read-time
   jitter cancels); a chip clock that runs fast or slow is measured, not assumed.
 
@@ -16,7 +18,7 @@ The per-sample path is one viper function over the burst in fixed point, allocat
 CPython the same source runs as plain Python (lumbo.mpcompat supplies the viper pointer casts).
 Integer formats (units in the names): accel Q24 g (1 g = 2**24), gyro counts in Q12 or Q18, rotation
 per sample in Q15 rad. Products of two 30-bit values never happen: `x * m >> s` is split as
-`((x >> 15) * m >> (s - 15)) + ((x & 32767) * m >> s)` with |x| < 2**30 and 0 <= m < 2**15, so every
+`((x >> 15) * m >> (s - 15)) + ((x & 32767) * m >> s)` with |x| < 2**30 and |m| < 2**15, so every
 intermediate stays below 2**30 on a 32-bit ESP32. State words are stored as x + 2**29 because viper's
 32-bit loads are zero-extended on 64-bit builds.
 """
@@ -104,7 +106,7 @@ class TiltSettings:
     """Time constants and thresholds of the tilt filter. Defaults suit a body-worn sensor at 25-1000 Hz."""
 
     def __init__(self):
-        self.accel_tau_s = 1.5  # accelerometer low-pass in the gyro-held frame, in motion
+        self.accel_tau_s = 2.12  # accelerometer low-pass in the gyro-held frame, in motion (corner sqrt(2)/3 rad/s)
         self.accel_tau_rest_s = 0.5  # ... while the sensor rests (no linear acceleration to reject)
         self.rest_filter_tau_s = 0.5  # low-pass that rest detection compares samples with
         self.rest_gyro_dps = 4.0  # still: every gyro axis within this of its low-pass

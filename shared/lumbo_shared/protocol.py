@@ -20,12 +20,12 @@ Versioning policy.
 
 Items (code, name, fields: name and struct code; the body is the fields in this order):
 - 0x01 status: state (vocab state code), tilt_cdeg (sagittal pelvic tilt from the wearer's upright,
-  centidegrees, positive backwards: as when slumping in a chair), bout_s (seconds into the current sitting bout, saturating at 65535), battery_pct (0-100;
-  255 unknown), flags (STATUS_FLAG_*), head_seq (sequence number the next log record will get), t_s
-  (device clock, seconds).
+  centidegrees, positive backwards: as when slumping in a chair), bout_s (seconds into the current
+  sitting bout, saturating at 65535), battery_pct (0-100; 255 unknown), flags (STATUS_FLAG_*), head_seq
+  (sequence number the next log record will get), t_s (device clock, seconds).
 - 0x10 minute: one minute's summary as stored in the device log: seq, t_s (start of the minute),
-  tilt mean/min/max in centidegrees (seated, positive backwards as in status), transitions (posture changes in the minute) and seconds_per_state
-  (6 bytes, indexed by vocab state code).
+  tilt mean/min/max in centidegrees (seated, positive backwards as in status), transitions (posture
+  changes in the minute) and seconds_per_state (6 bytes, indexed by vocab state code).
 - 0x11 event: seq, t_s, kind (vocab event code), a and b (meaning set by the kind; see docs/protocol.md).
 - 0x12 gap: records first_seq .. first_seq + count - 1 do not exist any more; reason is GAP_OVERWRITTEN
   (the ring was full) or GAP_CORRUPT (the record failed its CRC and was skipped).

@@ -286,12 +286,28 @@ class BumbleClient(BaseBleakClient):
             elif pair:
                 await self.pair()
             self._peer = Peer(connection)
-            await self._peer.request_mtu(REQUESTED_MTU)
-            self.services = await self._discover(self._peer)
+            await self._unless_lost("exchanging the MTU", self._peer.request_mtu(REQUESTED_MTU))
+            self.services = await self._unless_lost("discovering services", self._discover(self._peer))
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.disconnect()
             raise
+
+    async def _unless_lost(self, what: str, operation: Any) -> Any:
+        """Await operation, or raise BleakError as soon as the link is lost (a request sent just as the
+        peer disconnects would otherwise wait for the full GATT timeout)."""
+        work = asyncio.ensure_future(operation)
+        lost = asyncio.ensure_future(self._disconnected.wait())
+        try:
+            done, _ = await asyncio.wait({work, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if work in done:
+            return work.result()
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await work
+        raise BleakError(f"{what} failed: the link to {self.address} was lost")
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -359,7 +375,7 @@ class BumbleClient(BaseBleakClient):
     async def _gatt(self, what: str, operation: Any) -> Any:
         """Run one GATT operation; ATT errors become AttError, a link lost under it a BleakError."""
         try:
-            return await operation
+            return await self._unless_lost(what, operation)
         except att.ATT_Error as exc:
             raise AttError(what, exc.error_code) from exc
         except asyncio.CancelledError:

@@ -9,8 +9,8 @@ from lumbo import __version__
 
 # Each module here has `register(subparsers)`, which adds its command and sets `func(args) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "status", "config", "report", "export", "sim", "bench", "flash", "device", "power_budget", "eval",
-    "demo",
+    "scan", "pair", "run", "status", "calibrate", "config", "report", "export", "record", "sim", "eval", "bench",
+    "flash", "device", "power_budget", "demo",
 )
 
 

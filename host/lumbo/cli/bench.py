@@ -40,6 +40,18 @@ def register(subparsers) -> None:
     cpu.add_argument("--radio", choices=("always", "schedule", "both"), default="both")
     cpu.add_argument("--json", action="store_true", help="print one JSON object")
     cpu.set_defaults(func=_cpu)
+    session = benches.add_parser("session", help="the host app's sync of a device's history into its log, over "
+                                                 "the emulated radio, beside the bare transfer")
+    session.add_argument("--days", type=int, default=14, help="days of history on the device (default 14)")
+    session.add_argument("--events-per-day", type=int, default=300, help="events a day besides the minutes")
+    session.add_argument("--json", action="store_true", help="print one JSON object")
+    session.set_defaults(func=_session)
+    radio = benches.add_parser("radio", help="connect, read, echo and notification rates over the emulated radio, "
+                                             "beside a plain bumble peripheral")
+    radio.add_argument("--reads", type=int, default=200, help="reads and echoes to time (median; default 200)")
+    radio.add_argument("--burst", type=int, default=500, help="notifications in the throughput burst (default 500)")
+    radio.add_argument("--json", action="store_true", help="print one JSON object")
+    radio.set_defaults(func=_radio)
 
 
 def _print(figures: dict[str, float], as_json: bool) -> None:
@@ -98,6 +110,37 @@ def _cpu(args) -> int:
         raise CommandError("--seconds must be at least 10: shorter runs measure the start-up, not the day")
     figures = cpu.run(args.seconds, _radios(args.radio))
     print(json.dumps(figures, sort_keys=True) if args.json else cpu.describe(figures))
+    return 0
+
+
+def _session(args) -> int:
+    import logging
+
+    from lumbo.bench import session
+
+    if args.days < 1 or args.events_per_day < 0:
+        raise CommandError("--days must be at least 1 and --events-per-day at least 0")
+    logging.getLogger("bumble").setLevel(logging.ERROR)
+    figures = session.run(args.days, args.events_per_day)
+    print(json.dumps(figures, sort_keys=True) if args.json else session.describe(figures))
+    return 0
+
+
+def _radio(args) -> int:
+    import asyncio
+
+    from lumbo.bench import radio
+
+    if args.reads < 1 or args.burst < 1:
+        raise CommandError("--reads and --burst must be at least 1")
+    results = asyncio.run(radio.run(args.reads, args.burst))
+    if args.json:
+        print(json.dumps(results, sort_keys=True))
+        return 0
+    names = list(next(iter(results.values())))
+    print(f"{'':24}" + "".join(f"{name:>14}" for name in names))
+    for setup, figures in results.items():
+        print(f"{setup:24}" + "".join(f"{figures[name]:>14.3f}" for name in names))
     return 0
 
 

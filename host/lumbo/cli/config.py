@@ -1,14 +1,25 @@
 """`lumbo config`: show and change settings, each checked before it is saved.
 
-Device settings (sit_limit_s, quiet hours, ...) are sent to the device the next time `lumbo run`
-connects, or at once while it is running. Host preferences shape the prompts on this computer.
+Device settings (sit_limit_s, quiet hours, ...) are checked against the settings table, saved, and sent to
+the device: at once if it is in range (by `lumbo run` within seconds while it runs, else by a short
+connection of its own), otherwise the next time `lumbo run` connects. The device checks them again and
+refuses what it cannot take. Host preferences shape the prompts on this computer.
 """
 
 import json
 import time
 
+from lumbo import appdirs
 from lumbo.cli import CommandError
-from lumbo.cli.options import add_config_option, load_config
+from lumbo.cli.options import (
+    add_address_option,
+    add_config_option,
+    add_db_option,
+    add_scan_option,
+    load_config,
+    on_device,
+    run_lock,
+)
 from lumbo.config import DND_KEY, HOST_KEYS, ConfigError, known_keys
 from lumbo.shared import settings as device_settings
 
@@ -22,14 +33,24 @@ def register(subparsers) -> None:
     show.set_defaults(func=_list)
     get = actions.add_parser("get", help="one setting's value")
     get.add_argument("key", choices=known_keys(), metavar="KEY")
+    get.add_argument("--device", action="store_true", help="read the value in force on the device")
+    _device_options(get)
     get.set_defaults(func=_get)
-    put = actions.add_parser("set", help="change a setting")
+    put = actions.add_parser("set", help="change a setting (device settings are sent to the device)")
     put.add_argument("key", choices=known_keys(), metavar="KEY")
     put.add_argument("value")
+    put.add_argument("--no-push", action="store_true", help="only save it; `lumbo run` sends it when it connects")
+    _device_options(put)
     put.set_defaults(func=_set)
     unset = actions.add_parser("unset", help="back to the default")
     unset.add_argument("key", choices=known_keys(), metavar="KEY")
     unset.set_defaults(func=_unset)
+
+
+def _device_options(parser) -> None:  # type: ignore[no-untyped-def]
+    add_address_option(parser)
+    add_scan_option(parser, default_s=5.0)
+    add_db_option(parser)
 
 
 def _describe(key: str) -> str:
@@ -67,19 +88,67 @@ def _list(args) -> int:
 
 
 def _get(args) -> int:
-    print(_shown(args.key, load_config(args).get(args.key)))
+    if not args.device:
+        print(_shown(args.key, load_config(args).get(args.key)))
+        return 0
+    if args.key not in device_settings.names():
+        raise CommandError(f"{args.key} is a setting of this computer, not of the device")
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await session.read_settings()
+
+    values = on_device(args, "read the device's settings", work, say=lambda _t: None)
+    if args.key not in values:
+        raise CommandError(f"the device does not report {args.key}: its firmware may be older than this lumbo")
+    print(values[args.key])
     return 0
+
+
+def _push(args, config) -> str:  # type: ignore[no-untyped-def]
+    """Send the device settings now if that can be done; say what happened."""
+    if run_lock(args).held_elsewhere():
+        return "`lumbo run` is connected and sends it within a few seconds"
+    if not appdirs.db_path(args.db).exists():
+        return "sent to the device when `lumbo run` connects"
+    from lumbo.store import Store
+
+    with Store(appdirs.db_path(args.db)) as store:
+        paired = args.address or (store.paired_device().address if store.paired_device() else None)
+    if paired is None:
+        return "sent to the device once one is paired (`lumbo pair`)"
+    overrides = config.device_overrides()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        await session.send_settings(overrides)
+
+    try:
+        on_device(args, "send it now", work, say=lambda _t: None)
+    except CommandError as exc:
+        if "refused" in str(exc):
+            raise
+        return f"saved; not sent now ({exc}). `lumbo run` sends it when it connects"
+    return "sent to the device"
 
 
 def _set(args) -> int:
     config = load_config(args)
+    before = dict(config.values)
     try:
         value = config.set(args.key, args.value)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
     config.save()
-    where = " (sent to the device when lumbo run connects)" if args.key in device_settings.names() else ""
-    print(f"{args.key} = {_shown(args.key, value)}{where}")
+    print(f"{args.key} = {_shown(args.key, value)}")
+    if args.key in device_settings.names():
+        if args.no_push:
+            print("sent to the device when `lumbo run` connects")
+            return 0
+        try:
+            print(_push(args, config))
+        except CommandError as exc:
+            config.values = before
+            config.save()
+            raise CommandError(f"{exc}; the setting was left as it was") from None
     return 0
 
 

@@ -388,10 +388,24 @@ def child_pids(parent: int | None = None) -> list[int]:
     return pids
 
 
+def _firmware_path(args: argparse.Namespace) -> list[Path]:
+    """--path folders, after the firmware and shared code compiled for the unix port with --build."""
+    path = [Path(p) for p in args.path]
+    if args.build:
+        import platformdirs
+
+        from lumbo.build import build
+
+        out = Path(platformdirs.user_cache_dir("lumbo", appauthor=False)) / "x64-build"
+        build(out, "x64")
+        path.insert(0, out)
+    return path
+
+
 async def _run(args: argparse.Namespace) -> None:
-    emulation = Emulation(args.script, args.script_args, address=args.address,
+    emulation = Emulation(args.script, args.script_args, path=_firmware_path(args), address=args.address,
                           irk=bytes.fromhex(args.irk) if args.irk else None, interpreter=args.interpreter,
-                          bridge_log_level=args.log_level)
+                          heapsize=args.heapsize, bridge_log_level=args.log_level)
     async with emulation:
         assert emulation.radio is not None and emulation.bridge is not None and emulation.firmware is not None
         print(f"{RADIO_ENV}={emulation.radio.transport}", flush=True)
@@ -420,6 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", help="the device's static random identity address (keeps bonds valid)")
     parser.add_argument("--irk", help="the device's identity resolving key, 32 hex digits")
     parser.add_argument("--interpreter", choices=("micropython", "cpython"), default="micropython")
+    parser.add_argument("--build", action="store_true",
+                        help="compile firmware/ and shared/ for the unix port (cached) and put them on the path")
+    parser.add_argument("--path", action="append", default=[], metavar="DIR",
+                        help="a folder of modules for the firmware (repeatable; before the emulated hardware)")
+    parser.add_argument("--heapsize", help="the firmware's heap, e.g. 144k (default: the board's plus the "
+                                           "emulated bluetooth module's)")
     parser.add_argument("--log-level", default="WARNING", help="the bridge's logging level")
     args = parser.parse_args(argv)
     return process.run_until_stopped(_run(args))

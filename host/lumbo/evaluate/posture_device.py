@@ -5,7 +5,8 @@
 INPUT is what lumbo.evaluate.posture writes: a header, then bursts as the IMU driver hands them over
 (little-endian):
 
-    b"LPI1", rate_mhz u32, accel_lsb_per_g u32, gyro_lsb_per_cdps u32, cal_start_s i32, cal_len_s i32
+    b"LPI1", rate_mhz u32, accel_lsb_per_g u32, gyro_lsb_per_cdps u32, cal_start_s i32, cal_len_s i32,
+    gravity u32 (GRAVITY_FILTER: the tilt filter's; GRAVITY_MEAN: the features' mean accelerometer)
     per burst: t_end_us u32 (ticks, modulo 2**30), count u16, 0 u16, then count x 6 int16 (ax..gz counts)
 
 It prints one line per record, tab-separated:
@@ -32,8 +33,10 @@ from lumbo_fw.routines import RoutineRecognizer
 from lumbo_fw.summary import MinuteSummary
 from lumbo_fw.tilt import TiltFilter
 
-_HEADER = "<4sIIIii"
-_HEADER_SIZE = 24
+_HEADER = "<4sIIIiiI"
+_HEADER_SIZE = 28
+GRAVITY_FILTER = 0
+GRAVITY_MEAN = 1
 _BURST_HEADER = "<IHH"
 _MAX_BURST = 512
 
@@ -43,27 +46,27 @@ class _Printer:
         self.out = out
 
     def event(self, t_s, kind, a, b):
-        self.out.write("E\t%d\t%d\t%d\t%d\n" % (t_s, kind, a, b))
+        self.out.write(f"E\t{t_s}\t{kind}\t{a}\t{b}\n")
 
     def minute(self, t_s, seconds_per_state, tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions):
         s = seconds_per_state
-        self.out.write("M\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n" % (
-            t_s, s[0], s[1], s[2], s[3], s[4], s[5], tilt_mean_cdeg, tilt_min_cdeg, tilt_max_cdeg, transitions))
+        self.out.write(f"M\t{t_s}\t{s[0]}\t{s[1]}\t{s[2]}\t{s[3]}\t{s[4]}\t{s[5]}\t"
+                       f"{tilt_mean_cdeg}\t{tilt_min_cdeg}\t{tilt_max_cdeg}\t{transitions}\n")
 
 
 def run(stream, out):
     head = stream.read(_HEADER_SIZE)
     if len(head) != _HEADER_SIZE:
         raise ValueError("input ends inside its header")
-    magic, rate_mhz, accel_lsb, gyro_lsb_cdps, cal_start_s, cal_len_s = struct.unpack(_HEADER, head)
+    magic, rate_mhz, accel_lsb, gyro_lsb_cdps, cal_start_s, cal_len_s, gravity_from = struct.unpack(_HEADER, head)
     if magic != b"LPI1":
-        raise ValueError("input is not a lumbo posture run (magic %r)" % (magic,))
+        raise ValueError(f"input is not a lumbo posture run (magic {magic!r})")
     rate_hz = (rate_mhz + 500) // 1000
     burst = Burst(_MAX_BURST)
     burst.set_scale(accel_lsb, gyro_lsb_cdps / 100)
     features = MotionFeatures(rate_hz)
     tilt = TiltFilter(rate_hz)
-    use_filter = cal_start_s > -1000
+    use_filter = gravity_from == GRAVITY_FILTER
     printer = _Printer(out)
     mounting = Mounting()
     classifier = PostureClassifier(features, printer, mounting=mounting)
@@ -84,7 +87,7 @@ def run(stream, out):
             raise ValueError("input ends inside a burst header")
         t_end_us, count, _ = struct.unpack(_BURST_HEADER, bh)
         if count > _MAX_BURST:
-            raise ValueError("a burst of %d samples is more than %d" % (count, _MAX_BURST))
+            raise ValueError(f"a burst of {count} samples is more than {_MAX_BURST}")
         want = 12 * count
         got = stream.readinto(view[: 6 * count])
         if got != want:
@@ -107,11 +110,11 @@ def run(stream, out):
             bouts.second(seconds, new, classifier.since_s, routine, routines.reps)
             summary.second(seconds, new, tilt_cdeg[0])
             if new != state:
-                out.write("C\t%d\t%d\n" % (seconds - 1, new))
+                out.write(f"C\t{seconds - 1}\t{new}\n")
                 state = new
-            out.write("T\t%d\t%d\n" % (seconds - 1, classifier.incl_cdeg))
+            out.write(f"T\t{seconds - 1}\t{classifier.incl_cdeg}\n")
     summary.flush()
-    out.write("END\t%d\n" % seconds)
+    out.write(f"END\t{seconds}\n")
 
 
 def main(argv):

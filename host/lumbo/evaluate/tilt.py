@@ -274,7 +274,8 @@ def sagittal_errors(rec: Recording, run: FilterRun) -> tuple[np.ndarray, int]:
     from lumbo_fw.mounting import Mounting
 
     truth = rec.extra[SAGITTAL_COLUMN]
-    activity = rec.extra["activity"].astype(int) if "activity" in rec.extra else np.full(len(rec), CODE["standing"])
+    # without activities there are no posture hints: upright then comes from the stance alone
+    activity = rec.extra["activity"].astype(int) if "activity" in rec.extra else np.full(len(rec), -1)
     standing = {CODE["standing"], CODE["calibration"]}
     walking = CODE["walking"]
     cal = rec.calibration_s

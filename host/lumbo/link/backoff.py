@@ -18,8 +18,10 @@ class Policy(NamedTuple):
 
 
 POLICIES = {
-    # A wearer who walked away comes back in minutes; scanning costs little, but no need to hammer.
-    NOT_FOUND: Policy(5.0, 2.0, 60.0, "the device is out of range or asleep"),
+    # The pause between scan windows while the device is away (out of range, or radio off between syncs).
+    # Scanning is how the host waits: the device may wake for a prompt and advertise for only a short
+    # while, so the pauses stay a few seconds, just enough that a failing adapter is not driven flat out.
+    NOT_FOUND: Policy(1.0, 2.0, 5.0, "the device is out of range or has its radio off"),
     # Usually a radio collision or the device busy; a quick retry mostly works, then back off.
     CONNECT_FAILED: Policy(1.0, 2.0, 30.0, "the connection failed"),
     # A drop at the edge of range tends to repeat: start fast, settle at half a minute.

@@ -96,6 +96,10 @@ def raw(start: bool) -> bytes:
     return codec.encode([("raw_start" if start else "raw_stop", {})])
 
 
+def open_pairing(window_s: int) -> bytes:
+    return codec.encode([("open_pairing", {"window_s": window_s})])
+
+
 def settings(values: dict[str, int]) -> bytes:
     items = [("setting", {"setting_id": protocol.setting_id(name), "value": value})
              for name, value in sorted(values.items())]

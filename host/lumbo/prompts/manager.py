@@ -51,6 +51,7 @@ class PromptManager:
         self._open: dict[str, tuple[str, int, int]] = {}  # key -> (address, seq, routine)
         self._tasks: set[asyncio.Task[None]] = set()
         self.answered: list[tuple[str, str]] = []  # (key, action), in order, for the live view
+        self.on_answer: Callable[[str, str, int], Any] | None = None  # (key, action, routine), once handled
 
     def _preferences(self) -> choose.Preferences:
         return choose.preferences_from(
@@ -117,6 +118,8 @@ class PromptManager:
             self.say(f"snoozed for {snooze_s // 60} min")
         elif action == notify.SKIP:
             self.say("prompt skipped")
+        if self.on_answer is not None:
+            self.on_answer(key, action, routine)
 
     async def _tell_device(self, command: Callable[[DeviceCommands], Awaitable[None]], what: str) -> None:
         device = self.device

@@ -547,6 +547,27 @@ class Store:
         )
         return None if row is None else (row[0], row[1])
 
+    def anchor(self, address: str, first_seq: int) -> bool:
+        """Say where the device's current log begins (its oldest record), before any record of it is stored.
+
+        Without it, the first record stored would set the start: a live event stored before the history
+        would hide every older record from the sync. Does nothing once the log has a sync position;
+        returns whether it set one."""
+
+        def write() -> bool:
+            self.conn.execute("BEGIN IMMEDIATE")
+            ref = self._log_ref(address)
+            exists = self.conn.execute("SELECT 1 FROM sync_state WHERE log = ?", (ref,)).fetchone()
+            if exists is None:
+                self.conn.execute(
+                    "INSERT INTO sync_state (log, floor_seq, contiguous_seq, max_seq) VALUES (?, ?, ?, ?)",
+                    (ref, first_seq, first_seq - 1, first_seq - 1),
+                )
+            self.conn.execute("COMMIT")
+            return exists is None
+
+        return self._retry(write, "noting where the device's log begins")
+
     def mark_lost(self, address: str, first_seq: int, last_seq: int, reason: str) -> None:
         """Record that the device no longer holds these records, so they are not asked for again."""
         if last_seq < first_seq:
@@ -682,6 +703,17 @@ class Store:
             self.conn.execute("COMMIT")
 
         self._retry(write, "noting a response")
+
+    def prompt_handled(self, address: str, seq: int) -> bool:
+        """True once the host has shown (or held back) the device's prompt event seq of its current log."""
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT 1 FROM prompts p JOIN devices d ON d.current_log = p.log WHERE d.address = ? AND p.seq = ?",
+                (address, seq),
+            ).fetchone(),
+            "reading prompts",
+        )
+        return row is not None
 
     def recent_routines(self, limit: int = 5) -> list[int]:
         """Routines the host showed most recently (prompts held back do not count), newest first."""

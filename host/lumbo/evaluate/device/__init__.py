@@ -1,0 +1,1 @@
+"""Scripts that run the firmware over recordings, under MicroPython or CPython alike."""
