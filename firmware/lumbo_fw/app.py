@@ -53,6 +53,9 @@ _SILENT_MS = const(2000)
 _PAIRING_HOLD_S = const(3)
 _DAY_S = const(86400)
 _LOG_RESOLUTION_S = const(60)
+# A clock already set is not moved by less than this: a host's time arrives a connection interval or two
+# late, and the device's crystal drifts by less than 2 s a day.
+_CLOCK_TOLERANCE_S = const(3)
 
 
 class Parts:
@@ -191,6 +194,11 @@ class App:
 
     def set_time(self, epoch_s, utc_offset_min):
         old = self.records.epoch_base_s + self.processor.t_s
+        if self.clock_set and -_CLOCK_TOLERANCE_S <= epoch_s - old <= _CLOCK_TOLERANCE_S:
+            # Right to within what the link's delay makes of the host's reading: keep the time line steady.
+            self.utc_offset_min = utc_offset_min
+            self.processor.set_local_offset((self.records.epoch_base_s + 60 * utc_offset_min) % _DAY_S)
+            return
         try:
             self.clock.set_epoch_s(epoch_s)
         except ValueError:

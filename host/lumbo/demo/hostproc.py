@@ -4,9 +4,9 @@ and start it again on the same log database and bonds.
     python -m lumbo.demo.hostproc --db FILE --keystore FILE --address ADDR --radio TRANSPORT --speed S
                                   --epoch0 T
 
-It prints `connected`, `progress N` (records received in the current sync, every 64), `synced FROM NEW
-DUPLICATES LOST` after each sync (FROM: the first sequence number it asked for), and `prompt SEQ`; it runs
-until stopped (SIGTERM, Ctrl-C) or killed.
+It prints `start N` (the last record it holds all up to), `paired`, `progress N` (records received in the
+current sync, every 64) and `synced NEW DUPLICATES LOST` after each sync; it runs until stopped (SIGTERM,
+Ctrl-C) or killed.
 """
 
 import argparse
@@ -54,7 +54,7 @@ async def _run(args: argparse.Namespace) -> None:
             while seen < len(host.syncs):
                 result = host.syncs[seen]
                 seen += 1
-                _print(f"synced {host.sync_from[seen - 1]} {result.new} {result.duplicates} {result.lost}")
+                _print(f"synced {result.new} {result.duplicates} {result.lost}")
     finally:
         if host is not None:
             await host.stop()
