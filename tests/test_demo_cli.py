@@ -1,7 +1,6 @@
 """`lumbo demo` as a command: its arguments, its JSON summary, and Ctrl-C leaving nothing behind."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
