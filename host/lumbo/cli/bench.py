@@ -40,6 +40,11 @@ def register(subparsers) -> None:
     cpu.add_argument("--radio", choices=("always", "schedule", "both"), default="both")
     cpu.add_argument("--json", action="store_true", help="print one JSON object")
     cpu.set_defaults(func=_cpu)
+    heap = benches.add_parser("heap", help="the firmware's heap in use at its peak, Bluetooth on, under the unix port")
+    heap.add_argument("--heapsize", default="320k", help="the interpreter's heap (-X heapsize; default 320k)")
+    heap.add_argument("--hours", type=float, default=1.0, help="device hours to run (default 1)")
+    heap.add_argument("--json", action="store_true", help="print one JSON object")
+    heap.set_defaults(func=_heap)
     session = benches.add_parser("session", help="the host app's sync of a device's history into its log, over "
                                                  "the emulated radio, beside the bare transfer")
     session.add_argument("--days", type=int, default=14, help="days of history on the device (default 14)")
@@ -110,6 +115,16 @@ def _cpu(args) -> int:
         raise CommandError("--seconds must be at least 10: shorter runs measure the start-up, not the day")
     figures = cpu.run(args.seconds, _radios(args.radio))
     print(json.dumps(figures, sort_keys=True) if args.json else cpu.describe(figures))
+    return 0
+
+
+def _heap(args) -> int:
+    from lumbo.bench import heap
+
+    if not args.heapsize.lower().endswith("k") or not args.heapsize[:-1].isdigit():
+        raise CommandError(f"--heapsize takes kilobytes, such as 320k, not {args.heapsize!r}")
+    figures = heap.run(args.heapsize, args.hours)
+    print(json.dumps(figures, sort_keys=True) if args.json else heap.describe(figures))
     return 0
 
 
