@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     cpu.add_argument("--json", action="store_true", help="print one JSON object")
     cpu.set_defaults(func=_cpu)
     heap = benches.add_parser("heap", help="the firmware's heap in use at its peak, Bluetooth on, under the unix port")
-    heap.add_argument("--heapsize", default="320k", help="the interpreter's heap (-X heapsize; default 320k)")
+    heap.add_argument("--heapsize", default="352k", help="the interpreter's heap (-X heapsize; default 352k)")
     heap.add_argument("--hours", type=float, default=1.0, help="device hours to run (default 1)")
     heap.add_argument("--json", action="store_true", help="print one JSON object")
     heap.set_defaults(func=_heap)
