@@ -61,7 +61,7 @@ class View:
         if self.live_view is not None and not self.headless:
             self.live_view.say(message)
         else:
-            self.console.print(message, highlight=False)
+            self.console.print(message, highlight=False, soft_wrap=True)
 
     def attach(self, demo: Any) -> None:
         self.demo = demo
@@ -69,11 +69,14 @@ class View:
         demo.host.on_status_extra = self.live_view.on_status
 
     def _progress(self) -> str:
+        from lumbo.shared import vocab
+
         demo = self.demo
         elapsed = demo.device.elapsed_s
         clock = time.strftime("%H:%M", time.localtime(demo.day.epoch0_s + elapsed))
         host = demo.host
-        taken = len(demo.store.events(demo.day.epoch0_s, demo.day.epoch0_s + elapsed + 60, kinds=(20,)))
+        taken = len(demo.store.events(demo.day.epoch0_s, demo.day.epoch0_s + elapsed + 60,
+                                      kinds=(vocab.EVENT_BREAK_TAKEN,)))
         return (f"{clock}  {100 * elapsed / demo.day.duration_s:3.0f}% of the day  prompts shown {len(host.shown)}"
                 f"  breaks {taken}  records synced {host.synced_to()}/{demo.device.records}"
                 f"  radio {'on' if demo.device.heartbeats and demo.device.heartbeats[-1].radio_on else 'off'}")
@@ -85,7 +88,7 @@ class View:
             elapsed = self.demo.device.elapsed_s
             if elapsed - self._last_line_s >= 1800:
                 self._last_line_s = elapsed
-                self.console.print(self._progress(), highlight=False)
+                self.console.print(self._progress(), highlight=False, soft_wrap=True)
         elif self.live is not None:
             from rich.console import Group
             from rich.text import Text
