@@ -67,6 +67,10 @@ class View:
         self.demo = demo
         self.live_view = self.LiveView(clock=demo.device_time.now)
         demo.host.on_status_extra = self.live_view.on_status
+        demo.host.on_link = self._on_link
+
+    def _on_link(self, state: str) -> None:
+        self.live_view.link = state
 
     def _progress(self) -> str:
         from lumbo.shared import vocab

@@ -65,6 +65,7 @@ class DemoHost:
         self.on_status_extra = on_status
         self.on_progress = on_progress
         self.on_event_extra: Callable[[Event], Any] | None = None  # told of each live event as it arrives
+        self.on_link: Callable[[str], Any] | None = None  # told the link's state in a few words
         self.link = ble.emulated(transport=transport, keystore_path=keystore)
         self.app = host_app.HostApp(
             store, config, address, link=self.link, notifier=notifier, listener=self._update,
@@ -98,6 +99,8 @@ class DemoHost:
                 self.on_progress(*update.data)
         elif kind in (host_app.SAY, host_app.LINK):
             self.link_messages.append(update.text)
+            if kind == host_app.LINK and self.on_link is not None:
+                self.on_link(update.text)
 
     async def pair(self) -> None:
         """Find the device by its service, connect and bond (the device's first start opens pairing)."""

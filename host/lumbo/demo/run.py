@@ -201,14 +201,15 @@ class Demo:
     def summary(self, report, head: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         assert self.day is not None and self.store is not None and self.device is not None
         start = self.day.epoch0_s
-        end = start + self.day.duration_s + 3600
+        end = start + self.day.duration_s
         prompts = self.store.events(start, end, kinds=(vocab.EVENT_PROMPT,))
+        breaks = self.store.events(start, end, kinds=(vocab.EVENT_BREAK_TAKEN,))
         host = self.host
         wall_s = time.monotonic() - self.started_wall
         truth = self.day.truth
         return {
             "prompts": len(prompts),
-            "breaks_taken": report.taken,
+            "breaks_taken": len(breaks),
             "records_synced": self.store.record_count(),
             "records_lost": self.store.lost_count(),
             "duplicates": sum(r.duplicates for r in host.syncs) if host else 0,
