@@ -3,8 +3,8 @@
     micropython -X heapsize=112k tests/device/mprun.py test_settings [test_other ...]
 
 Functions named test_* run here and under pytest; functions named mpytest_* run only here (checks that
-only mean something on MicroPython, such as heap use). A module may define setup() and teardown(),
-run around each of its tests.
+only mean something on MicroPython, such as heap use). A module may define setup_function() and
+teardown_function(), run around each of its tests here as pytest runs them.
 """
 
 import gc
@@ -20,8 +20,8 @@ def run_module(name):
         print("FAIL %s (import)" % name)
         sys.print_exception(exc)
         return 0, 1
-    setup = getattr(module, "setup", None)
-    teardown = getattr(module, "teardown", None)
+    setup = getattr(module, "setup_function", None)
+    teardown = getattr(module, "teardown_function", None)
     for attr in sorted(dir(module)):
         if not (attr.startswith("test_") or attr.startswith("mpytest_")):
             continue
@@ -31,12 +31,12 @@ def run_module(name):
         gc.collect()
         try:
             if setup:
-                setup()
+                setup(func)
             try:
                 func()
             finally:
                 if teardown:
-                    teardown()
+                    teardown(func)
         except Exception as exc:
             failed += 1
             print("FAIL %s.%s" % (name, attr))

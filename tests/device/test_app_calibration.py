@@ -10,11 +10,11 @@ from lumbo_fw.calibration import CalibrationStore
 from lumbo_fw.posture import REF_CALIBRATED
 
 
-def setup():
+def setup_function(_function=None):
     logtest.cleanup()
 
 
-def teardown():
+def teardown_function(_function=None):
     logtest.cleanup()
 
 

@@ -9,11 +9,11 @@ from lumbo_shared import vocab
 T0 = 1700000000
 
 
-def setup():
+def setup_function(_function=None):
     logtest.cleanup()
 
 
-def teardown():
+def teardown_function(_function=None):
     logtest.cleanup()
 
 

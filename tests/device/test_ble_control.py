@@ -8,20 +8,12 @@ from lumbo_fw.settings_store import SettingsStore
 from lumbo_shared import codec, protocol
 
 
-def setup():
+def setup_function(_function=None):
     install_fake_bluetooth()
 
 
-def teardown():
-    restore()
-
-
-def setup_function(_function=None):
-    setup()
-
-
 def teardown_function(_function=None):
-    teardown()
+    restore()
 
 
 def test_control_commands_are_carried_out_and_answered():

@@ -6,20 +6,12 @@ from bletest import HOME, WORK, Rig, events, install_fake_bluetooth, restore
 from lumbo_shared import codec, protocol, vocab
 
 
-def setup():
+def setup_function(_function=None):
     install_fake_bluetooth()
 
 
-def teardown():
-    restore()
-
-
-def setup_function(_function=None):
-    setup()
-
-
 def teardown_function(_function=None):
-    teardown()
+    restore()
 
 
 def test_a_sync_cut_by_a_dropped_link_resumes_and_the_host_gets_each_record_once():

@@ -14,20 +14,12 @@ from lumbo_fw.ble_service import advertising_payload, uuid_le
 from lumbo_shared import codec, protocol, vocab
 
 
-def setup():
+def setup_function(_function=None):
     install_fake_bluetooth()
 
 
-def teardown():
-    restore()
-
-
-def setup_function(_function=None):
-    setup()
-
-
 def teardown_function(_function=None):
-    teardown()
+    restore()
 
 
 def test_advertisement_carries_the_service_uuid_and_a_short_name_in_31_bytes():

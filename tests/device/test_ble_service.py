@@ -8,20 +8,12 @@ from lumbo_fw.settings_store import SettingsStore
 from lumbo_shared import codec, protocol, vocab
 
 
-def setup():
+def setup_function(_function=None):
     install_fake_bluetooth()
 
 
-def teardown():
-    restore()
-
-
-def setup_function(_function=None):
-    setup()
-
-
 def teardown_function(_function=None):
-    teardown()
+    restore()
 
 
 def test_status_is_read_and_notified_to_bonded_hosts_only():

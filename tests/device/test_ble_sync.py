@@ -6,20 +6,12 @@ from bletest import Rig, events, install_fake_bluetooth, restore
 from lumbo_shared import codec, protocol
 
 
-def setup():
+def setup_function(_function=None):
     install_fake_bluetooth()
 
 
-def teardown():
-    restore()
-
-
-def setup_function(_function=None):
-    setup()
-
-
 def teardown_function(_function=None):
-    teardown()
+    restore()
 
 
 def test_history_sync_streams_every_record_once_in_mtu_sized_notifications():

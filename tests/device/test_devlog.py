@@ -13,10 +13,6 @@ from lumbo_shared import codec, protocol, vocab
 SPENT = (0, 40, 15, 5, 0, 0)
 
 
-def teardown():
-    cleanup()
-
-
 def teardown_function(_function=None):
     cleanup()
 

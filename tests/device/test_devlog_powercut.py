@@ -22,7 +22,7 @@ HOSTS = (0x0A0A0A0A, 0x0B0B0B0B)
 SPENT = (0, 30, 20, 10, 0, 0)
 
 
-def teardown():
+def teardown_function(_function=None):
     cleanup()
 
 

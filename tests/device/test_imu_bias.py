@@ -14,7 +14,7 @@ from lumbo_fw.imu.motion import MotionWindow  # noqa: E402
 STEP_MS = 250
 
 
-def teardown():
+def teardown_function(_function=None):
     fresh()
 
 

@@ -14,7 +14,7 @@ CHIPS = ("MPU-6050", "MPU-6500", "MPU-9250")
 STEP_MS = 600
 
 
-def teardown():
+def teardown_function(_function=None):
     imutest.fresh()
 
 

@@ -10,7 +10,7 @@ import imutest  # noqa: E402
 from imutest import FRAMES_50HZ as FRAMES  # noqa: E402
 
 
-def teardown():
+def teardown_function(_function=None):
     imutest.fresh()
 
 

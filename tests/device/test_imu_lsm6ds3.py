@@ -13,7 +13,7 @@ CHIPS = ("LSM6DS3", "LSM6DS3TR-C")
 STEP_MS = 500
 
 
-def teardown():
+def teardown_function(_function=None):
     imutest.fresh()
 
 

@@ -13,7 +13,7 @@ CHIPS = ("LSM6DSOX", "LSM6DSO")
 STEP_MS = 500
 
 
-def teardown():
+def teardown_function(_function=None):
     imutest.fresh()
 
 

@@ -17,7 +17,7 @@ from lumbo_fw.imu.motion import MotionWindow  # noqa: E402
 from lumbo_fw.power import PowerManager  # noqa: E402
 
 
-def teardown():
+def teardown_function(_function=None):
     fresh()
 
 

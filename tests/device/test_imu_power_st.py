@@ -9,7 +9,7 @@ from imutest import fresh  # noqa: E402
 from powertest import check_day  # noqa: E402
 
 
-def teardown():
+def teardown_function(_function=None):
     fresh()
 
 

@@ -13,7 +13,7 @@ from lumbo_fw import imu as imu_pkg  # noqa: E402
 from lumbo_fw.board import board  # noqa: E402
 
 
-def teardown():
+def teardown_function(_function=None):
     fresh()
 
 
