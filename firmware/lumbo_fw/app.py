@@ -28,13 +28,13 @@ from micropython import const
 
 from lumbo_fw import board, imu
 from lumbo_fw.ble_security import PAIRING_WINDOW_S, BondStore, PairingWindow
-from lumbo_fw.ble_service import ADDR_MODE_RPA, ADV_INTERVAL_US
+from lumbo_fw.ble_service import ADDR_MODE_RPA, ADV_INTERVAL_US, BleService
 from lumbo_fw.calibration import CalibrationStore
 from lumbo_fw.clock import pause_ms
 from lumbo_fw.devlog import DevLog
 from lumbo_fw.power import PowerManager
 from lumbo_fw.processor import Processor
-from lumbo_fw.radio import DutyCycledService, Radio
+from lumbo_fw.radio import Radio
 from lumbo_fw.records import RecordQueue
 from lumbo_fw.resume import last_run
 from lumbo_fw.settings_store import SettingsStore
@@ -134,7 +134,7 @@ class App:
         self._resume()
         self.bonds = BondStore(data + "/bonds")
         self.pairing = PairingWindow(parts.radio_ticks_ms)
-        self.service = DutyCycledService(parts.ble, self.log, self.settings, self.bonds, self.pairing, self,
+        self.service = BleService(parts.ble, self.log, self.settings, self.bonds, self.pairing, self,
                                          board=parts.board_name, adv_interval_us=parts.adv_interval_us,
                                          first_window_s=parts.first_window_s, addr_mode=parts.addr_mode)
         self.radio = Radio(self.service, self.log, parts.radio_ticks_ms, always_on=parts.radio_always_on,

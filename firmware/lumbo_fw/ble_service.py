@@ -211,8 +211,31 @@ class BleService:
         self._log.listener = self._on_record
         if len(self._bonds) == 0 and self._first_window_s:
             self._pairing.open(self._first_window_s)  # first start: nobody bonded yet, so pairing is open
+        # Opened once per boot, not each time a duty-cycled radio starts the service again.
+        self._first_window_s = 0
         self._update_bonding()
         self._advertise()
+
+    def stop(self):
+        """Store what the hosts acknowledged, drop the links and switch the radio off; start() undoes it."""
+        self.poll()
+        self._stop_raw()
+        for handle in list(self._conns):
+            try:
+                self._ble.gap_disconnect(handle)
+            except OSError:
+                pass  # the link is already gone
+        self._conns = {}
+        self._ble.active(False)
+        self._bond_allowed = None
+
+    def bonded_links(self):
+        """How many connected hosts are bonded and encrypted."""
+        count = 0
+        for conn in self._conns.values():
+            if conn.authorized():
+                count += 1
+        return count
 
     def _advertise(self):
         if len(self._conns) < MAX_CONNECTIONS:

@@ -21,7 +21,6 @@ import time
 
 from micropython import const
 
-from lumbo_fw.ble_service import BleService
 from lumbo_fw.clock import pause_ms
 
 BLE_SYNC_PERIOD_S = const(900)  # device seconds between syncs: records reach the host within 15 minutes
@@ -32,35 +31,6 @@ BLE_MAX_ON_S = const(120)  # radio seconds on at most per window, whatever a hos
 # share of time the radio is on).
 BLE_NOTIFY_PER_MIN = const(61)
 _POLL_MS = const(20)  # between looks at the service while the radio is on
-
-
-class DutyCycledService(BleService):
-    """The GATT service, with a way to switch the radio off and on again."""
-
-    def start(self):
-        super().start()
-        # The pairing window of a start without bonds opens once per boot, not at every radio window.
-        self._first_window_s = 0
-
-    def stop(self):
-        """Store what the hosts acknowledged, drop the links and switch the radio off."""
-        self.poll()
-        self._stop_raw()
-        for handle in list(self._conns):
-            try:
-                self._ble.gap_disconnect(handle)
-            except OSError:
-                pass  # already gone
-        self._conns = {}
-        self._ble.active(False)
-        self._bond_allowed = None
-
-    def bonded_links(self):
-        count = 0
-        for conn in self._conns.values():
-            if conn.authorized():
-                count += 1
-        return count
 
 
 class Radio:
